@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { SERVICE_STATES } from '../domain/nena.js';
+import { STATUSES } from '../domain/status.js';
+
+/**
+ * The monitoring config (YAML). Parsed with zod at the boundary; `check-config` lists every
+ * problem with its path. `dialtone schema` emits the JSON Schema for editors.
+ */
+
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'ids are lower-case letters, digits, ".", "_" or "-" (max 64)');
+const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'phone numbers are E.164, e.g. +16125550100');
+const fips = z.string().regex(/^\d{5}$/, 'county FIPS is a 5-digit string, e.g. "27053"');
+const usState = z.string().regex(/^[A-Z]{2}$/, 'state is a 2-letter postal code, e.g. MN');
+const serviceState = z.enum(SERVICE_STATES).or(z.enum(['Unmanned', 'PartialService']));
+
+export const thresholdsSchema = z
+  .object({
+    openAfter: z.number().int().min(1).max(20).default(2).describe('consecutive bad reads before a component is confirmed worse'),
+    closeAfter: z.number().int().min(1).max(20).default(2).describe('consecutive good reads before a component is confirmed better'),
+    blindAfter: z.number().int().min(1).max(50).default(3).describe('consecutive unreadable reads before a component is Unknown'),
+  })
+  .strict();
+
+export const escalationSchema = z
+  .object({
+    downMinutes: z.number().int().min(1).default(30).describe('escalate to the FCC liaison when a PSAP has been dark this long'),
+    minPsaps: z.number().int().min(1).default(2).describe('escalate at once when this many PSAPs are dark in one incident'),
+    updateEveryMinutes: z.number().int().min(5).max(120).default(120).describe('longest gap between notices of an open incident'),
+  })
+  .strict();
+
+const componentMatch = z.union([
+  z.object({ id: z.string().min(1) }).strict(),
+  z.object({ name: z.string().min(1) }).strict(),
+  z.object({ page: z.literal(true) }).strict(),
+]);
+
+export const componentSchema = z
+  .object({
+    id,
+    name: z.string().min(1),
+    provider: z.string().min(1).describe('who operates it: FCC 4.9(h) "service provider experiencing the outage"'),
+    match: componentMatch.optional().describe('how to find it in the source: upstream component id, exact name, or the page-level status'),
+  })
+  .strict();
+
+export const sourceSchema = z
+  .object({
+    id,
+    kind: z.enum(['statuspage']),
+    url: z.url({ protocol: /^https?$/ }),
+    everySeconds: z.number().int().min(5).max(3600).default(60),
+    timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+    maxBytes: z.number().int().min(1024).max(20 * 1024 * 1024).default(2 * 1024 * 1024),
+    components: z.array(componentSchema).min(1),
+  })
+  .strict();
+
+const effectMap = z
+  .object({
+    major_outage: serviceState.optional(),
+    partial_outage: serviceState.optional(),
+    degraded: serviceState.optional(),
+    maintenance: serviceState.optional(),
+  })
+  .strict();
+
+export const dependencySchema = z
+  .object({
+    component: id,
+    effect: z
+      .union([serviceState, effectMap])
+      .default('Down')
+      .describe('the NENA state this service is in when the component has a major outage, or a map per component status'),
+  })
+  .strict();
+
+export const serviceSchema = z
+  .object({
+    id,
+    name: z.string().min(1),
+    kind: z.enum(['psap', 'voice', 'text-to-911', 'ali-ani', 'ng911-core']),
+    psap: id.optional().describe('for a path (voice, text-to-911, …): the PSAP it belongs to'),
+    fips,
+    county: z.string().optional().describe('county name for messages'),
+    state: usState,
+    timeZone: z.string().default('UTC'),
+    dependsOn: z.array(dependencySchema).default([]),
+    neighbours: z.array(id).default([]),
+    backup: id.optional(),
+    fallbackNumbers: z.array(e164).default([]).describe('10-digit numbers the public can call while 911 is dark'),
+    textTo911: z.boolean().default(false),
+  })
+  .strict();
+
+export const recipientSchema = z
+  .object({
+    id,
+    name: z.string().min(1),
+    role: z.enum(['psap', 'county-manager', 'fcc-liaison', 'ops']),
+    psap: id.optional().describe('for role psap: the PSAP this recipient works at'),
+    jurisdictions: z
+      .object({ fips: z.array(fips).default([]), states: z.array(usState).default([]) })
+      .strict()
+      .default({ fips: [], states: [] }),
+    channels: z
+      .object({ sms: e164.optional(), email: z.email().optional() })
+      .strict()
+      .refine((c) => c.sms !== undefined || c.email !== undefined, 'a recipient needs at least one channel (sms or email)'),
+  })
+  .strict();
+
+export const notifierSchema = z
+  .object({ name: z.string().min(1), phone: z.string().min(1), email: z.email() })
+  .strict()
+  .describe('FCC 4.9(h) field 2: who recipients call back');
+
+export const networkSchema = z
+  .object({
+    allow: z.array(z.string()).default([]).describe('private or loopback addresses sources may use (SSRF guard allow list)'),
+  })
+  .strict();
+
+export const monitoringConfigSchema = z
+  .object({
+    notifier: notifierSchema,
+    thresholds: thresholdsSchema.default(thresholdsSchema.parse({})),
+    escalation: escalationSchema.default(escalationSchema.parse({})),
+    network: networkSchema.default({ allow: [] }),
+    sources: z.array(sourceSchema).min(1),
+    services: z.array(serviceSchema).min(1),
+    recipients: z.array(recipientSchema).default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const unique = (ids: string[], path: (i: number) => (string | number)[], what: string) => {
+      const seen = new Set<string>();
+      ids.forEach((v, i) => {
+        if (seen.has(v)) problem(path(i), `duplicate ${what} id "${v}"`);
+        seen.add(v);
+      });
+    };
+    unique(cfg.sources.map((s) => s.id), (i) => ['sources', i, 'id'], 'source');
+    const components = cfg.sources.flatMap((s, si) => s.components.map((c, ci) => ({ c, si, ci })));
+    unique(components.map((x) => x.c.id), (i) => ['sources', components[i]!.si, 'components', components[i]!.ci, 'id'], 'component');
+    unique(cfg.services.map((s) => s.id), (i) => ['services', i, 'id'], 'service');
+    unique(cfg.recipients.map((r) => r.id), (i) => ['recipients', i, 'id'], 'recipient');
+
+    const componentIds = new Set(components.map((x) => x.c.id));
+    const serviceIds = new Set(cfg.services.map((s) => s.id));
+    const psapIds = new Set(cfg.services.filter((s) => s.kind === 'psap').map((s) => s.id));
+    cfg.services.forEach((s, i) => {
+      s.dependsOn.forEach((d, j) => {
+        if (!componentIds.has(d.component)) problem(['services', i, 'dependsOn', j, 'component'], `unknown component "${d.component}"`);
+      });
+      s.neighbours.forEach((n, j) => {
+        if (!serviceIds.has(n)) problem(['services', i, 'neighbours', j], `unknown service "${n}"`);
+        if (n === s.id) problem(['services', i, 'neighbours', j], 'a service cannot be its own neighbour');
+      });
+      if (s.backup !== undefined && !serviceIds.has(s.backup)) problem(['services', i, 'backup'], `unknown service "${s.backup}"`);
+      if (s.psap !== undefined && !psapIds.has(s.psap)) problem(['services', i, 'psap'], `unknown PSAP "${s.psap}"`);
+      if (s.kind === 'psap' && s.psap !== undefined) problem(['services', i, 'psap'], 'a PSAP does not belong to another PSAP');
+    });
+    cfg.recipients.forEach((r, i) => {
+      if (r.role === 'psap' && r.psap === undefined) problem(['recipients', i, 'psap'], 'a psap recipient names the PSAP it works at');
+      if (r.psap !== undefined && !psapIds.has(r.psap)) problem(['recipients', i, 'psap'], `unknown PSAP "${r.psap}"`);
+      if (r.role === 'county-manager' && r.jurisdictions.fips.length + r.jurisdictions.states.length === 0)
+        problem(['recipients', i, 'jurisdictions'], 'a county manager needs at least one county FIPS or state');
+    });
+  });
+
+export type MonitoringConfig = z.output<typeof monitoringConfigSchema>;
+export type SourceConfig = MonitoringConfig['sources'][number];
+export type ComponentConfig = SourceConfig['components'][number];
+export type ServiceConfig = MonitoringConfig['services'][number];
+export type DependencyConfig = ServiceConfig['dependsOn'][number];
+export type RecipientConfig = MonitoringConfig['recipients'][number];
+export type Thresholds = MonitoringConfig['thresholds'];
+export type EscalationPolicy = MonitoringConfig['escalation'];
+export type Notifier = MonitoringConfig['notifier'];
+export type Role = RecipientConfig['role'];

@@ -1,0 +1,129 @@
+import type { ServiceState } from './nena.js';
+import type { Observation } from './observation.js';
+import type { Status } from './status.js';
+
+/**
+ * What the record holds (DESIGN.md "record"). Current-state items carry a `version` for
+ * compare-and-set; history items (transitions, notices, deliveries) are written once.
+ */
+
+/** A component's confirmed status plus the hysteresis counter for a status not yet confirmed. */
+export interface ComponentState {
+  componentId: string;
+  status: Status;
+  /** When the confirmed status began (ISO-8601 UTC). */
+  since: string;
+  /** A different status seen on consecutive reads but not yet confirmed. */
+  candidate?: Status;
+  candidateCount: number;
+  candidateSince?: string;
+  version: number;
+}
+
+/** A 911 service's NENA state and the components that put it there. */
+export interface ServiceStateRecord {
+  serviceId: string;
+  state: ServiceState;
+  since: string;
+  /** Components whose effect is the service's state (empty when Normal). */
+  causes: string[];
+  version: number;
+}
+
+/** A recorded change of a component or service state, with the evidence behind it. */
+export interface Transition {
+  subject: 'component' | 'service';
+  id: string;
+  from: string;
+  to: string;
+  at: string;
+  /** For a component: the observation that confirmed it. For a service: the causing components. */
+  evidence: { observation?: Observation; causes?: string[] };
+}
+
+export type Phase = 'initial' | 'update' | 'final';
+export type NoticeReason = 'opened' | 'changed' | 'escalated' | 'reminder' | 'resolved';
+
+export interface AffectedService {
+  state: ServiceState;
+  /** When the service entered its current state. */
+  since: string;
+  /** When it first went dark in this incident (for the escalation clock). */
+  darkSince?: string;
+  /** Worst state seen in this incident. */
+  worst: ServiceState;
+}
+
+export interface ConcurrentComponent {
+  componentId: string;
+  status: Status;
+  since: string;
+}
+
+/** Transitions grouped by cause: one upstream component's trouble and the 911 services it hit. */
+export interface Incident {
+  id: string;
+  causeComponentId: string;
+  /** Discovery time: when the first affected service transition was confirmed. */
+  openedAt: string;
+  status: 'open' | 'resolved';
+  services: Record<string, AffectedService>;
+  /** Upstream trouble in the same window that is not a declared dependency: never "the cause". */
+  concurrent: ConcurrentComponent[];
+  escalatedAt?: string;
+  resolvedAt?: string;
+  /** Sequence number of the last notice issued (0 = none yet). */
+  noticeSeq: number;
+  lastNoticeAt?: string;
+  version: number;
+}
+
+/** One message about an incident phase; the unit that routing fans out. */
+export interface Notice {
+  incidentId: string;
+  seq: number;
+  phase: Phase;
+  reason: NoticeReason;
+  createdAt: string;
+  /** The incident as it was when the notice was issued: rendering reads only this. */
+  incident: Incident;
+}
+
+export type Channel = 'sms' | 'email';
+export type DeliveryStatus = 'pending' | 'sent' | 'failed';
+
+export interface DeliveryKey {
+  incidentId: string;
+  seq: number;
+  recipientId: string;
+  channel: Channel;
+}
+
+/** One notice to one recipient on one channel, with its outcome. */
+export interface Delivery extends DeliveryKey {
+  phase: Phase;
+  role: string;
+  /** Full address: only ever sent to the channel, never logged (see maskAddress). */
+  address: string;
+  subject?: string;
+  text: string;
+  status: DeliveryStatus;
+  attempts: number;
+  /** A claim is held until this time; after it another worker may retry a pending delivery. */
+  leaseUntil: string;
+  createdAt: string;
+  sentAt?: string;
+  messageId?: string;
+  error?: string;
+}
+
+/** What a source adapter remembers between polls (conditional GET and unchanged-body skip). */
+export interface SourceState {
+  sourceId: string;
+  etag?: string;
+  lastModified?: string;
+  bodyHash?: string;
+  consecutiveFailures: number;
+  lastSuccessAt?: string;
+  version: number;
+}
