@@ -31,7 +31,7 @@ export interface Store {
 
   /** The open incident for a cause component, if any (one open incident per cause). */
   getOpenIncident(causeComponentId: string): Promise<Incident | undefined>;
-  /** Creates the incident and claims the cause's open slot; 'exists' if another invocation won. */
+  /** Creates the incident at version 1 and claims the cause's open slot; 'exists' if another invocation won. */
   createIncident(incident: Incident): Promise<'created' | 'exists'>;
   getIncident(id: string): Promise<Incident | undefined>;
   /** CAS on version; a resolved incident also frees the cause's open slot. */

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { SERVICE_STATES } from '../domain/nena.js';
-import { STATUSES } from '../domain/status.js';
 
 /**
  * The monitoring config (YAML). Parsed with zod at the boundary; `check-config` lists every

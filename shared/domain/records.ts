@@ -115,6 +115,7 @@ export interface Delivery extends DeliveryKey {
   sentAt?: string;
   messageId?: string;
   error?: string;
+  lastErrorAt?: string;
 }
 
 /** What a source adapter remembers between polls (conditional GET and unchanged-body skip). */
@@ -124,6 +125,7 @@ export interface SourceState {
   lastModified?: string;
   bodyHash?: string;
   consecutiveFailures: number;
-  lastSuccessAt?: string;
+  /** When a new payload was last read (an unchanged read does not move it: no write per poll). */
+  lastChangedAt?: string;
   version: number;
 }

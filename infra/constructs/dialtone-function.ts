@@ -1,0 +1,99 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/**
+ * Linux caps one argv string at 128 KiB (MAX_ARG_STRLEN) and CDK passes `define` to esbuild on the
+ * command line, so a bigger inlined config would fail the build with an opaque E2BIG. Fail early,
+ * with a message that says what to do, well below that.
+ */
+export const MAX_INLINED_CONFIG_BYTES = 100 * 1024;
+
+/** The esbuild `define` that bakes a validated monitoring config into a bundle. */
+export function configDefine(config: unknown): Record<string, string> {
+  // Outer stringify makes a JS string literal (what esbuild substitutes); inner one is the JSON text.
+  const literal = JSON.stringify(JSON.stringify(config));
+  const bytes = Buffer.byteLength(literal, 'utf8');
+  if (bytes > MAX_INLINED_CONFIG_BYTES) {
+    throw new Error(
+      `the monitoring config is ${bytes} bytes once inlined; the limit is ${MAX_INLINED_CONFIG_BYTES}. ` +
+        'Move large parts (e.g. the recipient roster) to SSM Parameter Store or S3.',
+    );
+  }
+  return { 'process.env.DIALTONE_CONFIG_JSON': literal };
+}
+
+export interface DialtoneFunctionProps
+  extends Pick<NodejsFunctionProps, 'description' | 'environment' | 'reservedConcurrentExecutions' | 'retryAttempts' | 'maxEventAge'> {
+  /** Path to the handler module (e.g. `functions/poll/handler.ts`), exporting `handler`. */
+  readonly entry: string;
+  /** Powertools service name (logs, metrics, traces). @default 'dialtone' */
+  readonly serviceName?: string;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /**
+   * A validated config to inline at build time as `process.env.DIALTONE_CONFIG_JSON`.
+   * Inlined (not an env var) because Lambda env vars are capped at 4 KB in total.
+   * The handler must read it with that exact dotted expression for esbuild to substitute it.
+   */
+  readonly inlineConfig?: unknown;
+}
+
+/**
+ * A Node.js Lambda with the project's defaults: Node 22 on ARM64, bundled locally by esbuild
+ * (no Docker), minified with source maps, an explicit log group with retention.
+ * Grants are left to the caller: this construct only knows how to build and run code.
+ */
+export class DialtoneFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: DialtoneFunctionProps) {
+    super(scope, id);
+
+    // Explicit log group so retention is ours, not "never expire" from Lambda's implicit group.
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      // Logs are incident evidence: keep them past a stack delete; retention still expires them.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      logGroup: this.logGroup,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      retryAttempts: props.retryAttempts,
+      maxEventAge: props.maxEventAge,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'dialtone',
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.CJS,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        // Stack traces need the mappings, not the original sources: keeps the asset small.
+        sourcesContent: false,
+        // Ship the SDK versions pinned in package-lock.json (the ones tests ran against),
+        // not whatever the managed runtime happens to carry.
+        bundleAwsSDK: true,
+        define: props.inlineConfig === undefined ? undefined : configDefine(props.inlineConfig),
+      },
+    });
+  }
+}

@@ -1,0 +1,542 @@
+/**
+ * The `Store` port on one DynamoDB table (key schema: table.ts). The same code runs against
+ * real DynamoDB and dynalite, so every write is a single-item conditional write: no
+ * transactions, PartiQL or streams.
+ *
+ * ACCESS PATTERNS
+ *
+ * | pattern                        | key condition                                                  | operation                                              |
+ * |--------------------------------|----------------------------------------------------------------|--------------------------------------------------------|
+ * | component states (poll cycle)  | pk = COMP#<id>, sk = STATE                                     | BatchGetItem, 100 keys a call, consistent read         |
+ * | save a component state         | pk = COMP#<id>, sk = STATE                                     | PutItem if attribute_not_exists(pk) / #version = :expected |
+ * | service states / save one      | pk = SVC#<id>, sk = STATE                                      | BatchGetItem / conditional PutItem (as above)          |
+ * | source states / save one       | pk = SRC#<id>, sk = STATE                                      | BatchGetItem / conditional PutItem (as above)          |
+ * | record a transition            | pk = COMP#<id> or SVC#<id>, sk = TR#<at>#<from>#<to>           | PutItem if attribute_not_exists(pk) (retry = no-op)    |
+ * | transitions of a subject       | pk = COMP#<id> or SVC#<id>, sk begins_with TR#                 | Query, consistent, oldest first                        |
+ * | claim a cause's open slot      | pk = OPEN#<causeComponentId>, sk = INCIDENT                    | PutItem if attribute_not_exists(pk)                    |
+ * | open incident of a cause       | OPEN#<cause>/INCIDENT, then INC#<id>/META                      | GetItem × 2                                            |
+ * | incident by id / save one      | pk = INC#<id>, sk = META                                       | GetItem / conditional PutItem                          |
+ * | free a cause's slot on resolve | pk = OPEN#<cause>, sk = INCIDENT                               | DeleteItem if incidentId = :id                         |
+ * | open incidents                 | gsi1pk = INCIDENT#open (gsi1sk = <openedAt>#<id>)              | Query gsi1                                             |
+ * | all incidents                  | gsi1pk = INCIDENT#open, then INCIDENT#resolved                 | Query gsi1 × 2, merged by openedAt                     |
+ * | write a notice                 | pk = INC#<id>, sk = NOTICE#<seq:6>                             | PutItem if attribute_not_exists(pk)                    |
+ * | pending notices (outbox)       | gsi1pk = OUTBOX (sparse; gsi1sk = <createdAt>#<id>#<seq:6>)    | Query gsi1                                             |
+ * | complete a notice              | pk = INC#<id>, sk = NOTICE#<seq:6>                             | UpdateItem REMOVE gsi1pk, gsi1sk if attribute_exists(pk) |
+ * | notices of an incident         | pk = INC#<id>, sk begins_with NOTICE#                          | Query, consistent                                      |
+ * | claim a delivery               | pk = INC#<id>, sk = DLV#<seq:6>#<recipientId>#<channel>        | UpdateItem if absent, or pending with leaseUntil < now |
+ * | mark a delivery sent / failed  | same                                                           | UpdateItem if status = pending                         |
+ * | deliveries of an incident      | pk = INC#<id>, sk begins_with DLV#                             | Query, consistent                                      |
+ *
+ * Versions: `save*(next, expectedVersion)` stores `version = expectedVersion + 1` whatever
+ * `next.version` says (the domain hands back the version it read); createIncident stores
+ * version 1. The object read back is what was saved with that version.
+ *
+ * Open incidents: the OPEN#<cause> slot is claimed first and carries a copy of the new
+ * incident, then INC#<id> is written. If a creator dies between the two writes, getOpenIncident
+ * returns undefined (never a half-made incident), and the next createIncident for that cause
+ * finishes the dead creator's write from the copy and answers 'exists'. If saveIncident dies
+ * after resolving but before freeing the slot, the next createIncident frees it.
+ *
+ * Deliveries: claimDelivery sets status `pending`, counts the claim in `attempts` and leases the
+ * delivery until now + leaseMs. markDeliveryFailed keeps it `pending` with `leaseUntil = at`
+ * (reclaimable at once) and records `error` and `lastErrorAt`; a delivery that has failed
+ * MAX_DELIVERY_ATTEMPTS claims becomes `failed` for good, and claiming it answers 'busy'.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { Store } from '../app/ports.js';
+import { DialtoneError } from '../domain/errors.js';
+import type {
+  ComponentState,
+  Delivery,
+  DeliveryKey,
+  Incident,
+  Notice,
+  ServiceStateRecord,
+  SourceState,
+  Transition,
+} from '../domain/records.js';
+import { TABLE_KEYS } from './table.js';
+
+/** Claims of one delivery after which a failure is final. */
+export const MAX_DELIVERY_ATTEMPTS = 5;
+
+const PK = TABLE_KEYS.partitionKey;
+const SK = TABLE_KEYS.sortKey;
+const GSI = TABLE_KEYS.gsi1;
+const KEY_ATTRIBUTES = [PK, SK, GSI.partitionKey, GSI.sortKey];
+
+const BATCH_GET_LIMIT = 100; // DynamoDB's maximum keys per BatchGetItem
+const BATCH_GET_CONCURRENCY = 4;
+const BATCH_GET_MAX_ATTEMPTS = 5;
+const BATCH_GET_BASE_DELAY_MS = 25;
+/** Rounds of createIncident before giving up: each round means another writer moved the slot. */
+const CREATE_INCIDENT_ROUNDS = 3;
+
+/** Delivery fields the store manages; the claimer's values for them are ignored. */
+const STORE_OWNED_DELIVERY_FIELDS = new Set(['status', 'attempts', 'leaseUntil', 'createdAt', 'sentAt', 'messageId', 'error', 'lastErrorAt']);
+
+const OUTBOX = 'OUTBOX';
+const OPEN_INCIDENTS = 'INCIDENT#open';
+const RESOLVED_INCIDENTS = 'INCIDENT#resolved';
+
+type Key = Record<string, string>;
+type Item = Record<string, unknown>;
+
+/** What OPEN#<cause> holds: the incident that owns the slot, and its creation copy for roll-forward. */
+interface OpenSlot {
+  incidentId: string;
+  incident: Incident;
+}
+
+const pad = (seq: number) => String(seq).padStart(6, '0');
+const key = (pk: string, sk: string): Key => ({ [PK]: pk, [SK]: sk });
+
+const keys = {
+  component: (id: string) => key(`COMP#${id}`, 'STATE'),
+  service: (id: string) => key(`SVC#${id}`, 'STATE'),
+  source: (id: string) => key(`SRC#${id}`, 'STATE'),
+  subject: (subject: Transition['subject'], id: string) => `${subject === 'component' ? 'COMP' : 'SVC'}#${id}`,
+  transition: (t: Transition) => key(keys.subject(t.subject, t.id), `TR#${t.at}#${t.from}#${t.to}`),
+  incident: (id: string) => key(`INC#${id}`, 'META'),
+  openSlot: (causeComponentId: string) => key(`OPEN#${causeComponentId}`, 'INCIDENT'),
+  notice: (incidentId: string, seq: number) => key(`INC#${incidentId}`, `NOTICE#${pad(seq)}`),
+  delivery: (k: DeliveryKey) => key(`INC#${k.incidentId}`, `DLV#${pad(k.seq)}#${k.recipientId}#${k.channel}`),
+};
+
+const incidentIndex = (i: Incident) => ({
+  [GSI.partitionKey]: i.status === 'open' ? OPEN_INCIDENTS : RESOLVED_INCIDENTS,
+  [GSI.sortKey]: `${i.openedAt}#${i.id}`,
+});
+
+/** The domain object as it was saved: table and index keys removed. */
+function toDomain<T>(item: Item): T {
+  const rest = { ...item };
+  for (const attribute of KEY_ATTRIBUTES) delete rest[attribute];
+  return rest as T;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}
+
+function conflict(what: string, message: string, details: Record<string, unknown>): DialtoneError {
+  return new DialtoneError('STORE.CONFLICT', `${what}: ${message}`, details);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class DynamoStore implements Store {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(opts: { client: DynamoDBClient; tableName: string }) {
+    // Optional domain fields arrive as `undefined`; DynamoDB has no such value.
+    this.doc = DynamoDBDocumentClient.from(opts.client, { marshallOptions: { removeUndefinedValues: true } });
+    this.tableName = opts.tableName;
+  }
+
+  // ── current state ────────────────────────────────────────────────────────────────────────
+
+  getComponentStates(ids: readonly string[]): Promise<Map<string, ComponentState>> {
+    return this.getMany(ids, keys.component, (s: ComponentState) => s.componentId);
+  }
+
+  saveComponentState(next: ComponentState, expectedVersion: number): Promise<void> {
+    return this.putVersioned(`component state ${next.componentId}`, keys.component(next.componentId), next, expectedVersion);
+  }
+
+  getServiceStates(ids: readonly string[]): Promise<Map<string, ServiceStateRecord>> {
+    return this.getMany(ids, keys.service, (s: ServiceStateRecord) => s.serviceId);
+  }
+
+  saveServiceState(next: ServiceStateRecord, expectedVersion: number): Promise<void> {
+    return this.putVersioned(`service state ${next.serviceId}`, keys.service(next.serviceId), next, expectedVersion);
+  }
+
+  getSourceStates(ids: readonly string[]): Promise<Map<string, SourceState>> {
+    return this.getMany(ids, keys.source, (s: SourceState) => s.sourceId);
+  }
+
+  saveSourceState(next: SourceState, expectedVersion: number): Promise<void> {
+    return this.putVersioned(`source state ${next.sourceId}`, keys.source(next.sourceId), next, expectedVersion);
+  }
+
+  // ── transitions ──────────────────────────────────────────────────────────────────────────
+
+  /** The sort key is derived from the transition, so a retry hits the same item; the first write wins. */
+  async appendTransition(t: Transition): Promise<void> {
+    await this.putIfAbsent({ ...t, ...keys.transition(t) });
+  }
+
+  async listTransitions(subject: Transition['subject'], id: string): Promise<Transition[]> {
+    const items = await this.queryPrefix(keys.subject(subject, id), 'TR#');
+    return items.map((item) => toDomain<Transition>(item));
+  }
+
+  // ── incidents ────────────────────────────────────────────────────────────────────────────
+
+  async getOpenIncident(causeComponentId: string): Promise<Incident | undefined> {
+    const slot = await this.get<OpenSlot>(keys.openSlot(causeComponentId));
+    if (!slot) return undefined;
+    const incident = await this.getIncident(slot.incidentId);
+    // Missing: its creator died between the two writes. Resolved: saveIncident died before
+    // freeing the slot. Either way there is no open incident to return; createIncident repairs.
+    return incident?.status === 'open' ? incident : undefined;
+  }
+
+  async createIncident(incident: Incident): Promise<'created' | 'exists'> {
+    const created: Incident = { ...incident, version: 1 };
+    const slotKey = keys.openSlot(incident.causeComponentId);
+    for (let round = 0; round < CREATE_INCIDENT_ROUNDS; round++) {
+      const slot: OpenSlot = { incidentId: created.id, incident: created };
+      if (await this.putIfAbsent({ ...slot, ...slotKey })) {
+        await this.materializeIncident(created);
+        return 'created';
+      }
+      const holder = await this.get<OpenSlot>(slotKey);
+      if (!holder) continue; // freed since our put: try again
+      if (holder.incidentId === created.id) {
+        // A retry of our own create that died after claiming the slot.
+        await this.materializeIncident(holder.incident);
+        return 'created';
+      }
+      const current = (await this.getIncident(holder.incidentId)) ?? (await this.materializeIncident(holder.incident));
+      if (current.status === 'open') return 'exists';
+      await this.releaseSlot(incident.causeComponentId, holder.incidentId);
+    }
+    throw conflict(`open incident slot for ${incident.causeComponentId}`, 'kept changing while creating', {
+      causeComponentId: incident.causeComponentId,
+      incidentId: incident.id,
+    });
+  }
+
+  async getIncident(id: string): Promise<Incident | undefined> {
+    return this.get<Incident>(keys.incident(id));
+  }
+
+  async saveIncident(next: Incident, expectedVersion: number): Promise<void> {
+    await this.putVersioned(`incident ${next.id}`, keys.incident(next.id), next, expectedVersion, incidentIndex(next));
+    if (next.status === 'resolved') await this.releaseSlot(next.causeComponentId, next.id);
+  }
+
+  /** From the index, which is eventually consistent: a just-created incident may lag briefly. */
+  async listOpenIncidents(): Promise<Incident[]> {
+    return (await this.queryIndex(OPEN_INCIDENTS)).map((item) => toDomain<Incident>(item));
+  }
+
+  async listIncidents(): Promise<Incident[]> {
+    const [open, resolved] = await Promise.all([this.queryIndex(OPEN_INCIDENTS), this.queryIndex(RESOLVED_INCIDENTS)]);
+    const bySortKey = (a: Item, b: Item) => String(a[GSI.sortKey]).localeCompare(String(b[GSI.sortKey]));
+    return [...open, ...resolved].sort(bySortKey).map((item) => toDomain<Incident>(item));
+  }
+
+  // ── notices (outbox) ─────────────────────────────────────────────────────────────────────
+
+  async putNotice(notice: Notice): Promise<'created' | 'exists'> {
+    const outbox = {
+      [GSI.partitionKey]: OUTBOX,
+      [GSI.sortKey]: `${notice.createdAt}#${notice.incidentId}#${pad(notice.seq)}`,
+    };
+    const created = await this.putIfAbsent({ ...notice, ...outbox, ...keys.notice(notice.incidentId, notice.seq) });
+    return created ? 'created' : 'exists';
+  }
+
+  /** From the sparse index, oldest first; eventually consistent like every index read. */
+  async listPendingNotices(): Promise<Notice[]> {
+    return (await this.queryIndex(OUTBOX)).map((item) => toDomain<Notice>(item));
+  }
+
+  /** Leaves the outbox index; idempotent. The condition stops UpdateItem from creating a stub. */
+  async completeNotice(incidentId: string, seq: number): Promise<void> {
+    const done = await this.tryWrite(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.notice(incidentId, seq),
+          UpdateExpression: 'REMOVE #gpk, #gsk',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK, '#gpk': GSI.partitionKey, '#gsk': GSI.sortKey },
+        }),
+      ),
+    );
+    if (!done) throw new Error(`notice ${seq} of incident ${incidentId} does not exist`);
+  }
+
+  async listNotices(incidentId: string): Promise<Notice[]> {
+    return (await this.queryPrefix(`INC#${incidentId}`, 'NOTICE#')).map((item) => toDomain<Notice>(item));
+  }
+
+  // ── deliveries ───────────────────────────────────────────────────────────────────────────
+
+  /**
+   * An UpdateItem (which creates a missing item) rather than a put, so a takeover can count the
+   * attempt without reading first. The content comes from `d`; status, attempts and lease are ours.
+   */
+  async claimDelivery(d: Delivery, now: Date, leaseMs: number): Promise<'claimed' | 'sent' | 'busy'> {
+    const names: Record<string, string> = {
+      '#pk': PK,
+      '#status': 'status',
+      '#attempts': 'attempts',
+      '#leaseUntil': 'leaseUntil',
+      '#createdAt': 'createdAt',
+    };
+    const values: Record<string, unknown> = {
+      ':pending': 'pending',
+      ':zero': 0,
+      ':one': 1,
+      ':lease': new Date(now.getTime() + leaseMs).toISOString(),
+      ':now': now.toISOString(),
+      ':createdAt': d.createdAt,
+    };
+    const sets = [
+      '#status = :pending',
+      '#attempts = if_not_exists(#attempts, :zero) + :one',
+      '#leaseUntil = :lease',
+      '#createdAt = if_not_exists(#createdAt, :createdAt)',
+    ];
+    Object.entries(d).forEach(([field, value], i) => {
+      if (value === undefined || STORE_OWNED_DELIVERY_FIELDS.has(field)) return;
+      names[`#c${i}`] = field;
+      values[`:c${i}`] = value;
+      sets.push(`#c${i} = :c${i}`);
+    });
+    const claimed = await this.tryWrite(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.delivery(d),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_not_exists(#pk) OR (#status = :pending AND #leaseUntil < :now)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+    if (claimed) return 'claimed';
+    // dynalite ignores ReturnValuesOnConditionCheckFailure, so read what beat us.
+    const current = await this.get<Delivery>(keys.delivery(d));
+    return current?.status === 'sent' ? 'sent' : 'busy';
+  }
+
+  async markDeliverySent(k: DeliveryKey, messageId: string, at: Date): Promise<void> {
+    const marked = await this.tryWrite(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.delivery(k),
+          UpdateExpression: 'SET #status = :sent, #sentAt = :at, #messageId = :messageId',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status', '#sentAt': 'sentAt', '#messageId': 'messageId' },
+          ExpressionAttributeValues: { ':sent': 'sent', ':pending': 'pending', ':at': at.toISOString(), ':messageId': messageId },
+        }),
+      ),
+    );
+    if (marked) return;
+    const current = await this.get<Delivery>(keys.delivery(k));
+    if (current?.status === 'sent' && current.messageId === messageId) return; // a retry of this very mark
+    throw conflict(`delivery ${keys.delivery(k)[SK]} of incident ${k.incidentId}`, `is ${current?.status ?? 'missing'}, not pending`, {
+      ...k,
+      status: current?.status,
+    });
+  }
+
+  async markDeliveryFailed(k: DeliveryKey, error: string, at: Date): Promise<void> {
+    const failAt = at.toISOString();
+    const update = (finalStatus: 'pending' | 'failed', attemptsCondition: string) =>
+      this.tryWrite(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.delivery(k),
+            UpdateExpression: 'SET #status = :status, #error = :error, #lastErrorAt = :at, #leaseUntil = :at',
+            ConditionExpression: `#status = :pending AND ${attemptsCondition}`,
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#attempts': 'attempts',
+              '#error': 'error',
+              '#lastErrorAt': 'lastErrorAt',
+              '#leaseUntil': 'leaseUntil',
+            },
+            ExpressionAttributeValues: {
+              ':status': finalStatus,
+              ':pending': 'pending',
+              ':error': error,
+              ':at': failAt,
+              ':max': MAX_DELIVERY_ATTEMPTS,
+            },
+          }),
+        ),
+      );
+    if (await update('pending', '#attempts < :max')) return;
+    if (await update('failed', '#attempts >= :max')) return;
+    // Not pending: already settled (a late failure report changes nothing) or never claimed.
+    if (!(await this.get<Delivery>(keys.delivery(k)))) {
+      throw conflict(`delivery ${keys.delivery(k)[SK]} of incident ${k.incidentId}`, 'was never claimed', { ...k });
+    }
+  }
+
+  async listDeliveries(incidentId: string): Promise<Delivery[]> {
+    return (await this.queryPrefix(`INC#${incidentId}`, 'DLV#')).map((item) => toDomain<Delivery>(item));
+  }
+
+  // ── plumbing ─────────────────────────────────────────────────────────────────────────────
+
+  private async get<T>(k: Key): Promise<T | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: k, ConsistentRead: true }));
+    return out.Item ? toDomain<T>(out.Item) : undefined;
+  }
+
+  /** Runs a conditional write; false when its condition failed. */
+  private async tryWrite(write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Writes a history item once; false when it already exists. */
+  private putIfAbsent(item: Item): Promise<boolean> {
+    return this.tryWrite(() =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      ),
+    );
+  }
+
+  /** Compare-and-set on `version`: 0 means the item must not exist yet. */
+  private async putVersioned(what: string, k: Key, next: object, expectedVersion: number, index: Item = {}): Promise<void> {
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+      throw new RangeError(`${what}: expectedVersion must be a whole number ≥ 0, got ${expectedVersion}`);
+    }
+    const created = expectedVersion === 0;
+    const written = await this.tryWrite(() =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...next, version: expectedVersion + 1, ...index, ...k },
+          ConditionExpression: created ? 'attribute_not_exists(#pk)' : '#version = :expected',
+          ExpressionAttributeNames: created ? { '#pk': PK } : { '#version': 'version' },
+          ExpressionAttributeValues: created ? undefined : { ':expected': expectedVersion },
+        }),
+      ),
+    );
+    if (!written) {
+      const message = created ? 'already exists' : `is no longer at version ${expectedVersion}`;
+      throw conflict(what, `${message} (someone else wrote first)`, { pk: k[PK], sk: k[SK], expectedVersion });
+    }
+  }
+
+  /**
+   * Writes the incident item that an open slot points at. If it is already there (written by
+   * a concurrent or earlier roll-forward of the same create) the stored one is returned.
+   */
+  private async materializeIncident(incident: Incident): Promise<Incident> {
+    if (await this.putIfAbsent({ ...incident, ...incidentIndex(incident), ...keys.incident(incident.id) })) {
+      return incident;
+    }
+    const existing = await this.getIncident(incident.id);
+    if (existing?.causeComponentId === incident.causeComponentId) return existing;
+    throw conflict(`incident ${incident.id}`, 'id already used for another cause', {
+      incidentId: incident.id,
+      causeComponentId: incident.causeComponentId,
+    });
+  }
+
+  /** Frees a cause's slot only if it still belongs to this incident. */
+  private async releaseSlot(causeComponentId: string, incidentId: string): Promise<void> {
+    await this.tryWrite(() =>
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.openSlot(causeComponentId),
+          ConditionExpression: '#incidentId = :id',
+          ExpressionAttributeNames: { '#incidentId': 'incidentId' },
+          ExpressionAttributeValues: { ':id': incidentId },
+        }),
+      ),
+    );
+  }
+
+  private async getMany<T>(ids: readonly string[], keyOf: (id: string) => Key, idOf: (value: T) => string): Promise<Map<string, T>> {
+    // BatchGetItem rejects duplicate keys.
+    const unique = [...new Set(ids)];
+    const chunks: Key[][] = [];
+    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) chunks.push(unique.slice(i, i + BATCH_GET_LIMIT).map(keyOf));
+    const found = new Map<string, T>();
+    const worker = async () => {
+      for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) {
+        for (const item of await this.batchGet(chunk)) {
+          const value = toDomain<T>(item);
+          found.set(idOf(value), value);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_GET_CONCURRENCY, chunks.length) }, worker));
+    return found;
+  }
+
+  /** One chunk, with UnprocessedKeys (throttling) retried on a bounded exponential backoff. */
+  private async batchGet(chunk: Key[]): Promise<Item[]> {
+    const items: Item[] = [];
+    let pending = chunk;
+    for (let attempt = 1; ; attempt++) {
+      const out = await this.doc.send(
+        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      items.push(...(out.Responses?.[this.tableName] ?? []));
+      pending = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Key[];
+      if (pending.length === 0) return items;
+      if (attempt === BATCH_GET_MAX_ATTEMPTS) {
+        throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
+      }
+      await sleep(BATCH_GET_BASE_DELAY_MS * 2 ** (attempt - 1));
+    }
+  }
+
+  private async queryPrefix(pk: string, skPrefix: string): Promise<Item[]> {
+    return this.query({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+      ConsistentRead: true,
+    });
+  }
+
+  private async queryIndex(partition: string): Promise<Item[]> {
+    return this.query({
+      IndexName: GSI.indexName,
+      KeyConditionExpression: '#gpk = :gpk',
+      ExpressionAttributeNames: { '#gpk': GSI.partitionKey },
+      ExpressionAttributeValues: { ':gpk': partition },
+    });
+  }
+
+  private async query(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const out = await this.doc.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey }));
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}

@@ -1,0 +1,96 @@
+import { DialtoneError } from '../domain/errors.js';
+import {
+  escalationDue,
+  issueNotice,
+  openIncident,
+  reminderDue,
+  updateIncident,
+  type ServiceView,
+} from '../domain/incident.js';
+import type { Model } from '../domain/model.js';
+import { isImpaired } from '../domain/nena.js';
+import type { ComponentState, ConcurrentComponent, Incident, Notice, NoticeReason, ServiceStateRecord } from '../domain/records.js';
+import { isTrouble } from '../domain/status.js';
+import type { Log } from './log.js';
+import type { Store } from './ports.js';
+
+export interface IncidentReport {
+  notices: Notice[];
+}
+
+interface Input {
+  store: Store;
+  model: Model;
+  log: Log;
+  now: Date;
+  services: ReadonlyMap<string, ServiceStateRecord>;
+  components: (componentId: string) => ComponentState;
+}
+
+/**
+ * Upstream trouble that is not a declared dependency of the incident's services: shown as
+ * "concurrent", never as the cause (the 2020 Microsoft 365 lesson).
+ */
+function concurrentWith(services: readonly string[], input: Input): ConcurrentComponent[] {
+  const dependencies = new Set(services.flatMap((id) => input.model.services.get(id)?.dependsOn.map((d) => d.component) ?? []));
+  const out: ConcurrentComponent[] = [];
+  for (const id of input.model.components.keys()) {
+    const c = input.components(id);
+    if (!dependencies.has(id) && isTrouble(c.status)) out.push({ componentId: id, status: c.status, since: c.since });
+  }
+  return out;
+}
+
+/** Opens, updates, escalates, reminds and resolves incidents; every notice lands in the outbox first. */
+export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
+  const { store, model, log, now } = input;
+  const views: ServiceView[] = [...input.services.values()].map((s) => ({ serviceId: s.serviceId, state: s.state, since: s.since, causes: s.causes }));
+  const open = new Map((await store.listOpenIncidents()).map((i) => [i.causeComponentId, i]));
+
+  for (const cause of new Set(views.filter((v) => isImpaired(v.state)).flatMap((v) => v.causes))) {
+    if (open.has(cause)) continue;
+    const affected = views.filter((v) => isImpaired(v.state) && v.causes.includes(cause)).map((v) => v.serviceId);
+    const fresh = openIncident(cause, views, concurrentWith(affected, input), now);
+    if ((await store.createIncident(fresh)) === 'created') {
+      open.set(cause, { ...fresh, version: 1 });
+      log.info('incident opened', { incidentId: fresh.id, cause, services: affected });
+    } else {
+      const existing = await store.getOpenIncident(cause);
+      if (existing) open.set(cause, existing);
+    }
+  }
+
+  const notices: Notice[] = [];
+  for (const incident of open.values()) {
+    const reasons: NoticeReason[] = [];
+    let next: Incident = incident;
+    if (incident.noticeSeq === 0) {
+      // New, or created by an invocation that stopped before its first notice.
+      reasons.push('opened');
+    } else {
+      const affected = Object.keys(incident.services);
+      const updated = updateIncident(incident, views, concurrentWith(affected, input), now);
+      next = updated.incident;
+      if (updated.resolved) reasons.push('resolved');
+      else if (updated.changed) reasons.push('changed');
+    }
+    if (next.status === 'open' && escalationDue(next, now, model.config.escalation, model.psapOf)) reasons.push('escalated');
+    if (reasons.length === 0 && reminderDue(next, now, model.config.escalation)) reasons.push('reminder');
+    if (reasons.length === 0) continue;
+
+    // Notice first, incident second: a crash in between re-issues the same seq, which the outbox ignores.
+    for (const reason of reasons) {
+      const issued = issueNotice(next, reason, now);
+      next = issued.incident;
+      if ((await store.putNotice(issued.notice)) === 'created') notices.push(issued.notice);
+    }
+    try {
+      await store.saveIncident({ ...next, version: incident.version + 1 }, incident.version);
+    } catch (err) {
+      if (!(err instanceof DialtoneError && err.code === 'STORE.CONFLICT')) throw err;
+      log.warn('incident written concurrently; the next cycle re-reads it', { incidentId: incident.id });
+    }
+    if (next.status === 'resolved') log.info('incident resolved', { incidentId: next.id });
+  }
+  return { notices };
+}

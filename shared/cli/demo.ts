@@ -1,0 +1,161 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readDeliveryLog, type DeliveryLogLine } from '../adapters/local-sender.js';
+import { consoleLog } from '../adapters/console-log.js';
+import { runPollCycle, type CycleReport } from '../app/poll-cycle.js';
+import { SimulatedClock } from '../domain/clock.js';
+import { durationText } from '../domain/text.js';
+import { LoopbackUpstream } from './loopback-upstream.js';
+import { bindConfig, loadScenario } from './scenario.js';
+import { dueSources, startLocalPipeline } from './local-pipeline.js';
+
+export interface DemoOptions {
+  scenarioFile: string;
+  /** Simulated seconds per real second; 0 runs as fast as it can. */
+  speed: number;
+  /** JSON Lines delivery log (replaced at the start of the run). */
+  out: string;
+  print: (line: string) => void;
+}
+
+export interface DemoSummary {
+  scenario: string;
+  cycles: number;
+  wallMs: number;
+  componentTransitions: number;
+  serviceTransitions: number;
+  incidents: Array<{ id: string; openedAt: string; resolvedAt?: string; escalatedAt?: string; services: string[]; concurrent: string[] }>;
+  notices: number;
+  deliveries: DeliveryLogLine[];
+  duplicates: number;
+  /** Recipients told about a resolved incident who never got its all-clear. */
+  missingAllClears: string[];
+}
+
+const mmss = (ms: number) => {
+  const m = Math.floor(ms / 60_000);
+  return `+${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+};
+
+/** Replays a scenario through the real pipeline: loopback upstream, real adapters, simulated clock. */
+export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
+  const wallStart = performance.now();
+  const scenario = loadScenario(opts.scenarioFile);
+  const clock = new SimulatedClock(scenario.start);
+  const upstream = new LoopbackUpstream(scenario.upstreams, clock, scenario.start);
+  const base = await upstream.listen();
+  const config = bindConfig(scenario, base);
+  mkdirSync(dirname(opts.out), { recursive: true });
+  rmSync(opts.out, { force: true });
+  const { print } = opts;
+  // Deliveries happen inside the cycle; they are shown after the transitions that caused them.
+  const held: string[] = [];
+  const hold = (l: string) => held.push(`        ${l}`);
+  const pipeline = await startLocalPipeline({ config, clock, log: consoleLog('warn', hold), deliveryLogFile: opts.out, print: hold });
+  const { model } = pipeline.deps;
+
+  print(`dialtone demo: ${scenario.name}`);
+  if (scenario.description) print(`  ${scenario.description}`);
+  print(`  simulated ${durationText(scenario.start.toISOString(), new Date(scenario.start.getTime() + scenario.durationMs).toISOString())} from ${scenario.start.toISOString()}, a poll cycle every ${scenario.tickMs / 1000} s; upstream on ${base}`);
+  print('');
+
+  const reports: CycleReport[] = [];
+  let prevElapsed: number | undefined;
+  try {
+    for (let elapsed = 0; elapsed <= scenario.durationMs; elapsed += scenario.tickMs) {
+      clock.set(new Date(scenario.start.getTime() + elapsed));
+      const t = mmss(elapsed);
+      for (const [path, steps] of scenario.upstreams) {
+        for (const step of steps) {
+          if (step.at > elapsed || (prevElapsed !== undefined && step.at <= prevElapsed)) continue;
+          print(`${t}  upstream   ${step.note ?? `${path.slice(1)} serves ${step.label}`}`);
+        }
+      }
+      const report = await runPollCycle(pipeline.deps, dueSources(config, prevElapsed === undefined ? undefined : scenario.start.getTime() + prevElapsed, clock.now().getTime()));
+      reports.push(report);
+      for (const s of report.sources.filter((x) => x.kind === 'failed')) print(`${t}  source     ${s.sourceId} could not be read: ${s.error}`);
+      for (const tr of report.componentTransitions) {
+        const c = model.components.get(tr.id);
+        print(`${t}  component  ${c?.name ?? tr.id}: ${tr.from} -> ${tr.to}`);
+      }
+      for (const tr of report.serviceTransitions) {
+        const s = model.services.get(tr.id);
+        print(`${t}  service    ${s?.name ?? tr.id} (${s?.state}): ${tr.from} -> ${tr.to}${tr.evidence.causes?.length ? `, via ${tr.evidence.causes.join(', ')}` : ''}`);
+      }
+      for (const n of report.notices) {
+        const concurrent = n.incident.concurrent.map((c) => model.components.get(c.componentId)?.name ?? c.componentId);
+        print(
+          `${t}  incident   ${n.incident.id} ${n.phase} (${n.reason}): ${Object.keys(n.incident.services).length} service(s), cause ${n.incident.causeComponentId}` +
+            (concurrent.length ? `; concurrent, not the cause: ${concurrent.join(', ')}` : ''),
+        );
+      }
+      for (const line of held.splice(0)) print(line);
+      prevElapsed = elapsed;
+      if (opts.speed > 0) await sleep(scenario.tickMs / opts.speed);
+    }
+    const incidents = await pipeline.deps.store.listIncidents();
+    const deliveries = readDeliveryLog(opts.out);
+    const summary: DemoSummary = {
+      scenario: scenario.name,
+      cycles: reports.length,
+      wallMs: Math.round(performance.now() - wallStart),
+      componentTransitions: reports.reduce((n, r) => n + r.componentTransitions.length, 0),
+      serviceTransitions: reports.reduce((n, r) => n + r.serviceTransitions.length, 0),
+      incidents: incidents.map((i) => ({
+        id: i.id,
+        openedAt: i.openedAt,
+        ...(i.resolvedAt ? { resolvedAt: i.resolvedAt } : {}),
+        ...(i.escalatedAt ? { escalatedAt: i.escalatedAt } : {}),
+        services: Object.keys(i.services),
+        concurrent: i.concurrent.map((c) => c.componentId),
+      })),
+      notices: reports.reduce((n, r) => n + r.notices.length, 0),
+      deliveries,
+      duplicates: countDuplicates(deliveries),
+      missingAllClears: missingAllClears(deliveries, new Set(incidents.filter((i) => i.status === 'resolved').map((i) => i.id))),
+    };
+    printSummary(summary, opts);
+    return summary;
+  } finally {
+    await pipeline.stop();
+    await upstream.close();
+  }
+}
+
+function countDuplicates(lines: readonly DeliveryLogLine[]): number {
+  const keys = lines.map((l) => `${l.incidentId}|${l.seq}|${l.recipientId}|${l.channel}`);
+  return keys.length - new Set(keys).size;
+}
+
+function missingAllClears(lines: readonly DeliveryLogLine[], resolved: ReadonlySet<string>): string[] {
+  const missing: string[] = [];
+  for (const id of resolved) {
+    const told = new Set(lines.filter((l) => l.incidentId === id && l.phase !== 'final').map((l) => `${l.recipientId}/${l.channel}`));
+    const cleared = new Set(lines.filter((l) => l.incidentId === id && l.phase === 'final').map((l) => `${l.recipientId}/${l.channel}`));
+    for (const k of told) if (!cleared.has(k)) missing.push(`${id} ${k}`);
+  }
+  return missing;
+}
+
+function printSummary(s: DemoSummary, opts: DemoOptions) {
+  const p = opts.print;
+  const count = (f: (l: DeliveryLogLine) => string) =>
+    Object.entries(s.deliveries.reduce<Record<string, number>>((m, l) => ({ ...m, [f(l)]: (m[f(l)] ?? 0) + 1 }), {}))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+  p('');
+  p('summary');
+  p(`  scenario              ${s.scenario}`);
+  p(`  poll cycles           ${s.cycles} in ${(s.wallMs / 1000).toFixed(1)} s wall time`);
+  p(`  transitions           ${s.componentTransitions} component, ${s.serviceTransitions} service`);
+  for (const i of s.incidents) {
+    p(`  incident              ${i.id}: ${i.services.join(', ')}; opened ${i.openedAt}${i.escalatedAt ? `, escalated ${i.escalatedAt}` : ''}${i.resolvedAt ? `, resolved ${i.resolvedAt} (${durationText(i.openedAt, i.resolvedAt)})` : ', still open'}`);
+    if (i.concurrent.length) p(`                        concurrent (not the cause): ${i.concurrent.join(', ')}`);
+  }
+  p(`  notices               ${s.notices}`);
+  p(`  deliveries            ${s.deliveries.length} (${count((l) => l.channel)}; ${count((l) => l.role)}; ${count((l) => l.phase)})`);
+  p(`  duplicate deliveries  ${s.duplicates}`);
+  p(`  missing all-clears    ${s.missingAllClears.length}${s.missingAllClears.length ? `: ${s.missingAllClears.join('; ')}` : ''}`);
+  p(`  delivery log          ${opts.out}`);
+}

@@ -1,0 +1,46 @@
+import { startEmbeddedDynamo } from '../adapters/embedded-dynamo.js';
+import { DynamoStore } from '../adapters/dynamo-store.js';
+import { LocalDeliveryLog } from '../adapters/local-sender.js';
+import type { Log } from '../app/log.js';
+import type { PipelineDeps } from '../app/poll-cycle.js';
+import type { Sender } from '../app/ports.js';
+import type { MonitoringConfig } from '../config/schema.js';
+import type { Clock } from '../domain/clock.js';
+import { buildModel } from '../domain/model.js';
+import { readSource } from '../sources/read-source.js';
+
+/**
+ * The pipeline's local home: the same use cases on the embedded store (dynalite in-process on
+ * loopback); only the last hop is the delivery log instead of SNS/SES/EventBridge.
+ */
+export async function startLocalPipeline(opts: {
+  config: MonitoringConfig;
+  clock: Clock;
+  log: Log;
+  deliveryLogFile?: string;
+  print?: (line: string) => void;
+  dataDir?: string;
+  sender?: Sender;
+}): Promise<{ deps: PipelineDeps; stop: () => Promise<void> }> {
+  const db = await startEmbeddedDynamo(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {});
+  const store = new DynamoStore({ client: db.client, tableName: db.tableName });
+  const model = buildModel(opts.config);
+  const sender =
+    opts.sender ??
+    new LocalDeliveryLog({
+      clock: opts.clock,
+      publicContacts: model.publicContacts,
+      ...(opts.deliveryLogFile !== undefined ? { file: opts.deliveryLogFile } : {}),
+      ...(opts.print !== undefined ? { print: opts.print } : {}),
+    });
+  const deps: PipelineDeps = { store, sender, clock: opts.clock, model, readSource, log: opts.log };
+  return { deps, stop: () => db.stop() };
+}
+
+/** A source is due when its cadence boundary falls inside (prev, now]. */
+export function dueSources(config: MonitoringConfig, prevMs: number | undefined, nowMs: number) {
+  return config.sources.filter((s) => {
+    const every = s.everySeconds * 1000;
+    return prevMs === undefined || Math.floor(nowMs / every) > Math.floor(prevMs / every);
+  });
+}

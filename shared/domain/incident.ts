@@ -1,0 +1,151 @@
+import type { EscalationPolicy } from '../config/schema.js';
+import { isDark, isImpaired, stateSeverity, type ServiceState } from './nena.js';
+import type { AffectedService, ConcurrentComponent, Incident, Notice, NoticeReason, Phase } from './records.js';
+import { MINUTE } from './clock.js';
+
+/** A service's current state as the incident sees it: is it impaired by this incident's cause? */
+export interface ServiceView {
+  serviceId: string;
+  state: ServiceState;
+  since: string;
+  causes: readonly string[];
+}
+
+/** FNV-1a: a small pure hash, enough to make ids stable and short without any I/O. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/** Stable id: the same cause discovered at the same time always gets the same id (retries, regions). */
+export function incidentId(causeComponentId: string, openedAt: string): string {
+  const day = openedAt.slice(0, 10).replaceAll('-', '');
+  return `INC-${day}-${fnv1a(`${causeComponentId}|${openedAt}`).slice(0, 6)}`;
+}
+
+/** A short code a recipient can reply with to acknowledge (issue 4 wires the replies). */
+export function ackCode(id: string): string {
+  return id.slice(-4).toUpperCase();
+}
+
+function affectedByCause(view: ServiceView, cause: string): boolean {
+  return isImpaired(view.state) && view.causes.includes(cause);
+}
+
+export function openIncident(
+  causeComponentId: string,
+  views: readonly ServiceView[],
+  concurrent: readonly ConcurrentComponent[],
+  now: Date,
+): Incident {
+  const openedAt = now.toISOString();
+  const services: Record<string, AffectedService> = {};
+  for (const v of views) {
+    if (!affectedByCause(v, causeComponentId)) continue;
+    services[v.serviceId] = {
+      state: v.state,
+      since: v.since,
+      worst: v.state,
+      ...(isDark(v.state) ? { darkSince: v.since } : {}),
+    };
+  }
+  return {
+    id: incidentId(causeComponentId, openedAt),
+    causeComponentId,
+    openedAt,
+    status: 'open',
+    services,
+    concurrent: [...concurrent],
+    noticeSeq: 0,
+    version: 0,
+  };
+}
+
+/**
+ * Folds the services' current states into an open incident. A service that no longer suffers
+ * from this cause is kept in the list as Normal (history), and the incident resolves when no
+ * listed service is impaired any more.
+ */
+export function updateIncident(
+  incident: Incident,
+  views: readonly ServiceView[],
+  concurrent: readonly ConcurrentComponent[],
+  now: Date,
+): { incident: Incident; changed: boolean; resolved: boolean } {
+  const services: Record<string, AffectedService> = { ...incident.services };
+  let changed = false;
+  for (const v of views) {
+    const prev = services[v.serviceId];
+    const impaired = affectedByCause(v, incident.causeComponentId);
+    if (!prev && !impaired) continue;
+    const state: ServiceState = impaired ? v.state : 'Normal';
+    if (prev && prev.state === state) continue;
+    changed = true;
+    const worst = prev && stateSeverity(prev.worst) > stateSeverity(state) ? prev.worst : state;
+    const darkSince = prev?.darkSince ?? (isDark(state) ? v.since : undefined);
+    services[v.serviceId] = { state, since: impaired ? v.since : now.toISOString(), worst, ...(darkSince ? { darkSince } : {}) };
+  }
+  const known = new Set(incident.concurrent.map((c) => c.componentId));
+  const added = concurrent.filter((c) => !known.has(c.componentId));
+  const resolved = !Object.values(services).some((s) => isImpaired(s.state));
+  const next: Incident = {
+    ...incident,
+    services,
+    concurrent: [...incident.concurrent, ...added],
+    ...(resolved ? { status: 'resolved' as const, resolvedAt: now.toISOString() } : {}),
+  };
+  return { incident: next, changed: changed || added.length > 0, resolved };
+}
+
+/** Distinct PSAPs currently dark in the incident (a path counts for the PSAP it belongs to). */
+export function darkPsaps(incident: Incident, psapOf: (serviceId: string) => string): string[] {
+  const ids = new Set<string>();
+  for (const [id, s] of Object.entries(incident.services)) if (isDark(s.state)) ids.add(psapOf(id));
+  return [...ids].sort();
+}
+
+/** FCC escalation: a PSAP dark for ≥ downMinutes, or ≥ minPsaps PSAPs dark at once. */
+export function escalationDue(
+  incident: Incident,
+  now: Date,
+  policy: EscalationPolicy,
+  psapOf: (serviceId: string) => string,
+): boolean {
+  if (incident.status !== 'open' || incident.escalatedAt) return false;
+  if (darkPsaps(incident, psapOf).length >= policy.minPsaps) return true;
+  return Object.values(incident.services).some(
+    (s) => isDark(s.state) && s.darkSince !== undefined && now.getTime() - Date.parse(s.darkSince) >= policy.downMinutes * MINUTE,
+  );
+}
+
+/** FCC 4.9(h): updates no more than 2 h apart (configurable, never longer). */
+export function reminderDue(incident: Incident, now: Date, policy: EscalationPolicy): boolean {
+  if (incident.status !== 'open' || !incident.lastNoticeAt) return false;
+  return now.getTime() - Date.parse(incident.lastNoticeAt) >= policy.updateEveryMinutes * MINUTE;
+}
+
+export function nextUpdateBy(incident: Incident, policy: EscalationPolicy): string | undefined {
+  if (incident.status !== 'open' || !incident.lastNoticeAt) return undefined;
+  return new Date(Date.parse(incident.lastNoticeAt) + policy.updateEveryMinutes * MINUTE).toISOString();
+}
+
+function phaseOf(reason: NoticeReason): Phase {
+  if (reason === 'opened') return 'initial';
+  return reason === 'resolved' ? 'final' : 'update';
+}
+
+/** Issues the next notice: bumps the incident's sequence and snapshots it into the notice. */
+export function issueNotice(incident: Incident, reason: NoticeReason, now: Date): { incident: Incident; notice: Notice } {
+  const at = now.toISOString();
+  const next: Incident = {
+    ...incident,
+    noticeSeq: incident.noticeSeq + 1,
+    lastNoticeAt: at,
+    ...(reason === 'escalated' ? { escalatedAt: at } : {}),
+  };
+  return { incident: next, notice: { incidentId: incident.id, seq: next.noticeSeq, phase: phaseOf(reason), reason, createdAt: at, incident: next } };
+}

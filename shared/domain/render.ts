@@ -1,0 +1,230 @@
+import type { EscalationPolicy, ServiceConfig } from '../config/schema.js';
+import { ackCode, nextUpdateBy } from './incident.js';
+import type { Model } from './model.js';
+import { isDark, type ServiceState } from './nena.js';
+import type { AffectedService, Channel, Notice } from './records.js';
+import type { Route } from './routing.js';
+import { clockTime, composeSms, dialable, durationText, fullTime, SUBJECT_LIMIT, truncate } from './text.js';
+
+/** The words one recipient gets on one channel. */
+export interface Rendered {
+  subject?: string;
+  text: string;
+}
+
+const LABEL: Record<Notice['reason'], string> = {
+  opened: 'ALERT',
+  changed: 'UPDATE',
+  reminder: 'UPDATE',
+  escalated: 'ESCALATION',
+  resolved: 'ALL CLEAR',
+};
+
+const STATE_WORDS: Partial<Record<ServiceState, string>> = {
+  Normal: 'back to normal',
+  Down: 'DOWN',
+  Unreachable: 'UNREACHABLE',
+  Unstaffed: 'UNSTAFFED',
+  GoingDown: 'GOING DOWN',
+  Overloaded: 'OVERLOADED',
+  ScheduledMaintenanceDown: 'DOWN for maintenance',
+  Partial: 'PARTIAL',
+  MajorIncidentInProgress: 'handling a major incident',
+};
+const stateWords = (s: ServiceState) => STATE_WORDS[s] ?? s;
+
+const KIND_WORDS: Record<ServiceConfig['kind'], string> = {
+  psap: '911 call delivery to the PSAP',
+  voice: '911 voice calls',
+  'text-to-911': 'text-to-911',
+  'ali-ani': 'caller location (ALI/ANI)',
+  'ng911-core': 'NG911 core services (routing)',
+};
+
+interface Ctx {
+  notice: Notice;
+  model: Model;
+  policy: EscalationPolicy;
+  /** Set when rendering for one recipient: what concerns them comes first. */
+  route?: Route;
+}
+
+/** The incident's services, those nearest the recipient first (their neighbours, their counties). */
+function affected(ctx: Ctx): Array<{ svc: ServiceConfig; s: AffectedService }> {
+  const r = ctx.route;
+  const near = (svc: ServiceConfig) =>
+    r !== undefined &&
+    (r.darkNeighbours.includes(ctx.model.psapOf(svc.id)) || r.recipient.jurisdictions.fips.includes(svc.fips) || r.recipient.jurisdictions.states.includes(svc.state));
+  return Object.entries(ctx.notice.incident.services)
+    .map(([id, s]) => ({ svc: ctx.model.services.get(id), s }))
+    .filter((x): x is { svc: ServiceConfig; s: AffectedService } => x.svc !== undefined)
+    .sort((a, b) => Number(near(b.svc)) - Number(near(a.svc)) || a.svc.name.localeCompare(b.svc.name));
+}
+
+const zoneOf = (ctx: Ctx) => affected(ctx)[0]?.svc.timeZone ?? 'UTC';
+const countyOf = (svc: ServiceConfig) => `${svc.county ?? `FIPS ${svc.fips}`} ${svc.state}`;
+const states = (ctx: Ctx) => [...new Set(affected(ctx).map((a) => a.svc.state))].sort();
+
+function causeText(ctx: Ctx): { provider: string; component: string } {
+  const c = ctx.model.components.get(ctx.notice.incident.causeComponentId);
+  return { provider: c?.provider ?? ctx.notice.incident.causeComponentId, component: c?.name ?? ctx.notice.incident.causeComponentId };
+}
+
+export function render(route: Route, channel: Channel, ctx: Omit<Ctx, 'route'>): Rendered {
+  const mine = { ...ctx, route };
+  return channel === 'sms' ? { text: renderSms(route, mine) } : renderEmail(route, mine);
+}
+
+function renderSms(route: Route, ctx: Ctx): string {
+  const { notice } = ctx;
+  const inc = notice.incident;
+  const head = `911 ${LABEL[notice.reason]}:`;
+  const ref = `Inc ${inc.id}`;
+  switch (route.recipient.role) {
+    case 'psap': {
+      const neighbours = route.darkNeighbours.map((id) => ctx.model.services.get(id)).filter((s) => s !== undefined);
+      const entry = (svc: ServiceConfig) => {
+        const s = inc.services[svc.id];
+        const state = s?.state ?? 'Normal';
+        const fallback = svc.fallbackNumbers[0];
+        return isDark(state)
+          ? `${svc.name} ${svc.state} ${stateWords(state)} since ${clockTime(s!.darkSince ?? s!.since, svc.timeZone)}${fallback ? `, public fallback ${dialable(fallback)}` : ''}`
+          : `${svc.name} ${svc.state} ${stateWords(state)}`;
+      };
+      const anyDark = neighbours.some((svc) => isDark(inc.services[svc.id]?.state ?? 'Normal'));
+      const lead = neighbours.length === 1 ? `neighbor PSAP ${entry(neighbours[0]!)}.` : `${neighbours.length} neighbor PSAPs: ${neighbours.map(entry).join('; ')}.`;
+      return composeSms([
+        { text: head },
+        { text: lead },
+        { text: anyDark ? 'Expect rollover calls.' : '' },
+        { text: ref },
+        { text: anyDark ? `Ack ${ackCode(inc.id)}` : '', optional: true },
+      ]);
+    }
+    case 'fcc-liaison': {
+      const dark = affected(ctx).filter((a) => isDark(a.s.worst));
+      return composeSms([
+        { text: head },
+        { text: `${dark.length} PSAP(s) ${notice.reason === 'resolved' ? 'restored' : 'dark'} in ${states(ctx).join(', ')} since ${clockTime(ctx.notice.incident.openedAt, 'UTC')}.` },
+        { text: `Provider: ${causeText(ctx).provider}.`, optional: true },
+        { text: 'Details by email.', optional: true },
+        { text: ref },
+      ]);
+    }
+    default: {
+      const list = affected(ctx);
+      const first = list.find((a) => isDark(a.s.state)) ?? list[0];
+      const tz = zoneOf(ctx);
+      const summary =
+        notice.reason === 'resolved'
+          ? `${list.length} 911 service(s) back to normal after ${durationText(ctx.notice.incident.openedAt, ctx.notice.incident.resolvedAt ?? notice.createdAt)}.`
+          : first
+            ? `${first.svc.name} (${countyOf(first.svc)}) ${stateWords(first.s.state)} since ${clockTime(first.s.since, first.svc.timeZone)}${list.length > 1 ? `; ${list.length} services in ${states(ctx).join(', ')}` : ''}.`
+            : '';
+      const next = nextUpdateBy(ctx.notice.incident, ctx.policy);
+      return composeSms([
+        { text: head },
+        { text: summary },
+        { text: `Upstream: ${causeText(ctx).provider} outage.`, optional: true },
+        { text: next ? `Next update by ${clockTime(next, tz)}.` : '', optional: true },
+        { text: ref },
+      ]);
+    }
+  }
+}
+
+function renderEmail(route: Route, ctx: Ctx): Rendered {
+  const { notice, model } = ctx;
+  const inc = notice.incident;
+  const list = affected(ctx);
+  const tz = zoneOf(ctx);
+  const cause = causeText(ctx);
+  const worstFirst = list.find((a) => isDark(a.s.state)) ?? list.find((a) => isDark(a.s.worst)) ?? list[0];
+  const headline = worstFirst
+    ? `${worstFirst.svc.name} ${worstFirst.svc.state} ${stateWords(notice.reason === 'resolved' ? 'Normal' : worstFirst.s.state)}${list.length > 1 ? ` +${list.length - 1} more` : ''}`
+    : 'no services listed';
+  const subject = truncate(`[dialtone] ${LABEL[notice.reason]}: 911 ${headline} - ${inc.id}`, SUBJECT_LIMIT);
+
+  const lead: string[] = [];
+  switch (route.recipient.role) {
+    case 'psap':
+      for (const id of route.darkNeighbours) {
+        const svc = model.services.get(id);
+        const s = inc.services[id];
+        if (!svc || !s) continue;
+        lead.push(
+          isDark(s.state)
+            ? `Your neighbor ${svc.name} (${countyOf(svc)}) is ${stateWords(s.state)}. Expect rolled-over 911 calls. Public fallback number: ${svc.fallbackNumbers.map(dialable).join(', ') || 'none on file'}. Text-to-911 at ${svc.name}: ${svc.textTo911 ? 'unconfirmed during the outage' : 'not offered'}.`
+            : `Your neighbor ${svc.name} (${countyOf(svc)}) is ${stateWords(s.state)}.`,
+        );
+      }
+      break;
+    case 'county-manager':
+      lead.push(
+        notice.reason === 'resolved'
+          ? `911 services in your jurisdiction are back to normal. Situation as of ${fullTime(notice.createdAt, tz)}:`
+          : `911 services in your jurisdiction are affected. Situation as of ${fullTime(notice.createdAt, tz)}:`,
+      );
+      break;
+    case 'fcc-liaison':
+      lead.push(
+        notice.reason === 'escalated'
+          ? `Escalation: this outage met the escalation policy (a PSAP dark ${ctx.policy.downMinutes} min or more, or ${ctx.policy.minPsaps} or more PSAPs dark).`
+          : 'FCC liaison copy of the outage notice.',
+      );
+      break;
+    case 'ops':
+      break;
+  }
+
+  const counties = [...new Map(list.map((a) => [a.svc.fips, `${a.svc.county ?? 'County'} ${a.svc.state} (FIPS ${a.svc.fips})`])).values()];
+  const darkNames = list.filter((a) => isDark(a.s.worst)).map((a) => a.svc.name);
+  const impact =
+    notice.reason === 'resolved'
+      ? 'Restored. Calls should be delivered normally; neighbors may stop expecting rollover.'
+      : darkNames.length > 0
+        ? `911 calls to ${darkNames.join(', ')} may fail or roll over to their backup/neighbor PSAPs; callers may need the 10-digit fallback numbers.`
+        : '911 calls may be delayed or arrive without location data.';
+  const next = nextUpdateBy(inc, ctx.policy);
+  const notifier = model.config.notifier;
+  const fields: Array<[string, string]> = [
+    ['Outage identifier', inc.id],
+    ['Contact for follow-up', `${notifier.name}, ${notifier.phone}, ${notifier.email}`],
+    ['Provider with the outage', `${cause.provider} (${cause.component})`],
+    ['Began', fullTime(inc.openedAt, tz)],
+    ['Services affected', [...new Set(list.map((a) => KIND_WORDS[a.svc.kind]))].join('; ')],
+    ['Geographic area', counties.join('; ')],
+    ['Expected effect on the PSAP', impact],
+    ['Expected restoration', inc.resolvedAt ? `Restored ${fullTime(inc.resolvedAt, tz)}` : 'UNKNOWN - not reported by the provider'],
+    ['Best-known cause', `${cause.provider} reports an outage of "${cause.component}", which these services depend on. Root cause: UNKNOWN - not reported by the provider.`],
+    ['Notice type', `${notice.phase[0]!.toUpperCase()}${notice.phase.slice(1)} (notice ${notice.seq})`],
+  ];
+  const services = list.map(
+    (a) =>
+      ` - ${a.svc.name} [${a.svc.kind}], ${countyOf(a.svc)}: ${a.s.state} since ${fullTime(a.s.since, a.svc.timeZone)}` +
+      (a.svc.backup ? `; rollover partner ${model.services.get(a.svc.backup)?.name ?? a.svc.backup}` : '') +
+      (a.svc.fallbackNumbers.length ? `; fallback ${a.svc.fallbackNumbers.map(dialable).join(', ')}` : ''),
+  );
+  const concurrent = inc.concurrent.map((c) => {
+    const comp = model.components.get(c.componentId);
+    return ` - ${comp?.provider ?? c.componentId}: ${comp?.name ?? c.componentId} ${c.status} since ${fullTime(c.since, tz)}`;
+  });
+  const body = [
+    `dialtone 911 outage notice - ${LABEL[notice.reason]}`,
+    '',
+    ...lead,
+    ...(lead.length ? [''] : []),
+    'FCC 47 CFR 4.9(h) notice fields',
+    ...fields.map(([k, v], i) => `${String(i + 1).padStart(2)}. ${`${k}:`.padEnd(30)}${v}`),
+    '',
+    'Affected 911 services',
+    ...services,
+    ...(concurrent.length
+      ? ['', 'Concurrent upstream incidents (same time window; NOT a declared dependency, NOT known to be the cause)', ...concurrent]
+      : []),
+    '',
+    next ? `Next update: by ${fullTime(next, tz)}.` : notice.reason === 'resolved' ? 'This is the final notice for this incident.' : '',
+    notice.reason === 'resolved' ? '' : `Acknowledge: reply ACK ${ackCode(inc.id)}.`,
+  ].filter((line, i, all) => !(line === '' && all[i - 1] === ''));
+  return { subject, text: `${body.join('\n').trimEnd()}\n` };
+}

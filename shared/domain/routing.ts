@@ -1,0 +1,79 @@
+import type { RecipientConfig } from '../config/schema.js';
+import type { Model } from './model.js';
+import { isDark, isImpaired } from './nena.js';
+import type { Channel, Incident, Notice } from './records.js';
+
+/** Why a recipient hears about a notice; rendering picks its words from this. */
+export interface Route {
+  recipient: RecipientConfig;
+  /** For role psap: the PSAPs next to (or backed up by) the recipient's PSAP that went dark in this incident. */
+  darkNeighbours: string[];
+  channels: Channel[];
+}
+
+function channelsOf(r: RecipientConfig): Channel[] {
+  const out: Channel[] = [];
+  if (r.channels.sms) out.push('sms');
+  if (r.channels.email) out.push('email');
+  return out;
+}
+
+/** PSAPs of the incident that are dark now (`now`) or were dark at any point (`ever`). */
+export function darkPsapsOf(incident: Incident, model: Model, when: 'now' | 'ever'): string[] {
+  const ids = Object.entries(incident.services)
+    .filter(([, s]) => isDark(when === 'now' ? s.state : s.worst))
+    .map(([id]) => model.psapOf(id));
+  return [...new Set(ids)].sort();
+}
+
+/** Dark PSAPs whose neighbour or backup partner is `psapId`: it will get their rolled-over calls. */
+export function adjacentTo(psapId: string, darkPsapIds: readonly string[], model: Model): string[] {
+  return darkPsapIds.filter(
+    (dark) => dark !== psapId && (model.neighboursOf(dark).has(psapId) || model.services.get(dark)?.backup === psapId),
+  );
+}
+
+/**
+ * Who must know about a notice (DESIGN.md "route & render"):
+ * - the neighbours and backup partner of each dark PSAP (they will get its rolled-over calls);
+ * - county managers whose counties or states hold an impaired service;
+ * - the FCC liaison once the incident is escalated;
+ * - an escalation notice goes to the FCC liaison only (everyone else already knows);
+ * - everyone told before hears every later update, reminder and the all-clear, so no all-clear
+ *   is ever lost.
+ * Ops hears about blind monitors and pipeline faults, not about incidents.
+ */
+export function routeNotice(notice: Notice, model: Model, previouslyNotified: ReadonlySet<string>): Route[] {
+  const { incident, reason } = notice;
+  const darkNow = darkPsapsOf(incident, model, 'now');
+  const darkEver = darkPsapsOf(incident, model, 'ever');
+  const impaired = Object.entries(incident.services)
+    .filter(([, s]) => isImpaired(s.state))
+    .map(([id]) => model.services.get(id))
+    .filter((s) => s !== undefined);
+
+  const routes: Route[] = [];
+  for (const r of model.recipients) {
+    if (reason === 'escalated' && r.role !== 'fcc-liaison') continue;
+    let hears = previouslyNotified.has(r.id);
+    if (reason !== 'resolved') {
+      switch (r.role) {
+        case 'psap':
+          hears ||= r.psap !== undefined && adjacentTo(r.psap, darkNow, model).length > 0;
+          break;
+        case 'county-manager':
+          hears ||= impaired.some((s) => r.jurisdictions.fips.includes(s.fips) || r.jurisdictions.states.includes(s.state));
+          break;
+        case 'fcc-liaison':
+          hears ||= incident.escalatedAt !== undefined;
+          break;
+        case 'ops':
+          break;
+      }
+    }
+    if (!hears) continue;
+    const darkNeighbours = r.role === 'psap' && r.psap ? adjacentTo(r.psap, darkEver, model) : [];
+    routes.push({ recipient: r, darkNeighbours, channels: channelsOf(r) });
+  }
+  return routes;
+}

@@ -1,0 +1,160 @@
+import http from 'node:http';
+import https from 'node:https';
+import { DialtoneError, type ErrorCode } from '../domain/errors.js';
+import { guardedLookup, literalRefusal } from './ssrf.js';
+
+export interface FetchOptions {
+  /** One budget for the whole fetch: every redirect hop, connect, headers and body. */
+  timeoutMs: number;
+  maxBytes: number;
+  /** Exact private/loopback addresses the SSRF guard lets through (config `network.allow`). */
+  allow: readonly string[];
+  etag?: string;
+  lastModified?: string;
+  /** Default 3. */
+  maxRedirects?: number;
+  userAgent?: string;
+}
+
+export type FetchOutcome =
+  | { kind: 'ok'; status: number; body: Buffer; etag?: string; lastModified?: string; contentType?: string; finalUrl: string }
+  | { kind: 'not-modified' }
+  | { kind: 'error'; error: DialtoneError };
+
+type Hop = FetchOutcome | { kind: 'redirect'; location: URL };
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const DEFAULT_USER_AGENT = 'dialtone/0.1 (911 dependency monitor)';
+
+/** A URL fit for messages and logs: no user info, query values masked (tokens often ride there). */
+export function redactUrl(url: URL): string {
+  const safe = new URL(url.href);
+  safe.username = '';
+  safe.password = '';
+  for (const key of new Set(safe.searchParams.keys())) safe.searchParams.set(key, '***');
+  return safe.href;
+}
+
+/**
+ * GET an upstream payload with a conditional request, one overall timeout, a byte cap, bounded
+ * redirects and the SSRF guard on every hop. Expected failures come back as `kind: 'error'`.
+ */
+export async function fetchUpstream(url: string, opts: FetchOptions): Promise<FetchOutcome> {
+  let current: URL;
+  try {
+    current = new URL(url);
+  } catch {
+    // Not echoed: an unparsable URL cannot be redacted and may hold credentials.
+    return failure('SOURCE.UNREACHABLE', 'the source URL is not a valid absolute URL');
+  }
+  const maxRedirects = opts.maxRedirects ?? 3;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
+  try {
+    for (let redirects = 0; ; redirects++) {
+      const hop = await requestOnce(current, opts, deadline.signal);
+      if (hop.kind !== 'redirect') return hop;
+      if (redirects >= maxRedirects)
+        return failure('SOURCE.HTTP_STATUS', `${redactUrl(new URL(url))}: more than ${maxRedirects} redirects (last to ${redactUrl(hop.location)})`);
+      current = hop.location;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function failure(code: ErrorCode, message: string, where?: string): FetchOutcome {
+  return { kind: 'error', error: new DialtoneError(code, message, where === undefined ? undefined : { url: where }) };
+}
+
+function header(res: http.IncomingMessage, name: string): string | undefined {
+  const value = res.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function requestOnce(url: URL, opts: FetchOptions, deadline: AbortSignal): Promise<Hop> {
+  const where = redactUrl(url);
+  // The guard runs before anything is opened, on the first URL and on every redirect target.
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return Promise.resolve(failure('SOURCE.FORBIDDEN_ADDRESS', `${where}: only http: and https: URLs are fetched, not ${url.protocol}`, where));
+  const refused = literalRefusal(url.hostname, opts.allow, where);
+  if (refused) return Promise.resolve({ kind: 'error', error: refused });
+  if (deadline.aborted) return Promise.resolve(failure('SOURCE.TIMEOUT', `${where}: no complete response within ${opts.timeoutMs} ms`, where));
+
+  const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? DEFAULT_USER_AGENT, accept: '*/*' };
+  if (opts.etag !== undefined) headers['if-none-match'] = opts.etag;
+  if (opts.lastModified !== undefined) headers['if-modified-since'] = opts.lastModified;
+
+  return new Promise<Hop>((resolve) => {
+    let settled = false;
+    const settle = (hop: Hop) => {
+      if (settled) return;
+      settled = true;
+      deadline.removeEventListener('abort', onTimeout);
+      req.destroy();
+      resolve(hop);
+    };
+    const fail = (code: ErrorCode, what: string) => settle(failure(code, `${where}: ${what}`, where));
+    const onTimeout = () => fail('SOURCE.TIMEOUT', `no complete response within ${opts.timeoutMs} ms`);
+
+    // agent: false = a fresh socket per fetch, never one pooled by code that skipped the guard.
+    const req = (url.protocol === 'https:' ? https : http).request(url, {
+      method: 'GET',
+      headers,
+      agent: false,
+      lookup: guardedLookup(opts.allow, where),
+    });
+    deadline.addEventListener('abort', onTimeout, { once: true });
+
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err instanceof DialtoneError) return settle({ kind: 'error', error: err });
+      const reason = err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? `cannot resolve ${url.hostname}` : (err.code ?? err.message);
+      fail('SOURCE.UNREACHABLE', `request failed (${reason})`);
+    });
+
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      if (status === 304) return settle({ kind: 'not-modified' });
+      if (REDIRECTS.has(status)) {
+        const location = header(res, 'location');
+        if (location === undefined) return fail('SOURCE.HTTP_STATUS', `HTTP ${status} redirect without a Location header`);
+        let next: URL;
+        try {
+          next = new URL(location, url);
+        } catch {
+          return fail('SOURCE.HTTP_STATUS', `HTTP ${status} redirect to an invalid Location`);
+        }
+        // A downgrade would let anyone on the path forge the status we alert on.
+        if (url.protocol === 'https:' && next.protocol === 'http:')
+          return fail('SOURCE.HTTP_STATUS', `HTTP ${status} redirect from https to insecure ${redactUrl(next)} refused`);
+        return settle({ kind: 'redirect', location: next });
+      }
+      if (status < 200 || status > 299) return fail('SOURCE.HTTP_STATUS', `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}`);
+
+      const declared = Number(header(res, 'content-length'));
+      if (declared > opts.maxBytes) return fail('SOURCE.TOO_LARGE', `Content-Length ${declared} exceeds the ${opts.maxBytes}-byte limit`);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > opts.maxBytes) return fail('SOURCE.TOO_LARGE', `body exceeds the ${opts.maxBytes}-byte limit`);
+        chunks.push(chunk);
+      });
+      res.on('error', (err: NodeJS.ErrnoException) => fail('SOURCE.UNREACHABLE', `response failed (${err.code ?? err.message})`));
+      res.on('close', () => {
+        if (!res.complete) fail('SOURCE.UNREACHABLE', 'connection closed before the body was complete');
+      });
+      res.on('end', () => {
+        const outcome: FetchOutcome = { kind: 'ok', status, body: Buffer.concat(chunks), finalUrl: url.href };
+        const etag = header(res, 'etag');
+        const lastModified = header(res, 'last-modified');
+        const contentType = header(res, 'content-type');
+        if (etag !== undefined) outcome.etag = etag;
+        if (lastModified !== undefined) outcome.lastModified = lastModified;
+        if (contentType !== undefined) outcome.contentType = contentType;
+        settle(outcome);
+      });
+    });
+    req.end();
+  });
+}

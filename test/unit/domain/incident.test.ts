@@ -1,0 +1,106 @@
+import {
+  escalationDue,
+  incidentId,
+  issueNotice,
+  openIncident,
+  reminderDue,
+  updateIncident,
+  type ServiceView,
+} from '../../../shared/domain/incident.js';
+import type { ServiceState } from '../../../shared/domain/nena.js';
+import { testModel } from '../../support/config.js';
+
+const T0 = new Date('2026-09-29T00:00:00Z');
+const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+const view = (serviceId: string, state: ServiceState, causes = ['routing'], since = T0.toISOString()): ServiceView => ({ serviceId, state, since, causes });
+const model = testModel();
+const policy = { downMinutes: 30, minPsaps: 2, updateEveryMinutes: 120 };
+
+describe('incidents', () => {
+  test('the id is stable for the same cause and discovery time, and differs otherwise', () => {
+    expect(incidentId('routing', T0.toISOString())).toBe(incidentId('routing', T0.toISOString()));
+    expect(incidentId('routing', T0.toISOString())).toMatch(/^INC-20260929-[0-9a-f]{6}$/);
+    expect(incidentId('routing', at(1).toISOString())).not.toBe(incidentId('routing', T0.toISOString()));
+    expect(incidentId('ali', T0.toISOString())).not.toBe(incidentId('routing', T0.toISOString()));
+  });
+
+  test('an incident lists only the services impaired by its cause', () => {
+    const inc = openIncident('routing', [view('hennepin', 'Down'), view('maricopa', 'Down'), view('ramsey', 'Down', ['sr']), view('anoka', 'Normal', [])], [], T0);
+    expect(Object.keys(inc.services).sort()).toEqual(['hennepin', 'maricopa']);
+    expect(inc.services.hennepin).toEqual({ state: 'Down', since: T0.toISOString(), worst: 'Down', darkSince: T0.toISOString() });
+    expect(inc.status).toBe('open');
+  });
+
+  test.each<[string, ServiceView[], boolean, boolean]>([
+    ['nothing new', [view('hennepin', 'Down'), view('maricopa', 'Down')], false, false],
+    ['a service joins', [view('hennepin', 'Down'), view('maricopa', 'Down'), view('hennepin-text', 'Partial')], true, false],
+    ['one recovers', [view('hennepin', 'Normal', []), view('maricopa', 'Down')], true, false],
+    ['all recover', [view('hennepin', 'Normal', []), view('maricopa', 'Normal', [])], true, true],
+    // the service is still down, but no longer because of this cause
+    ['the cause moves elsewhere', [view('hennepin', 'Down', ['ali']), view('maricopa', 'Normal', [])], true, true],
+  ])('update: %s', (_name, views, changed, resolved) => {
+    const inc = openIncident('routing', [view('hennepin', 'Down'), view('maricopa', 'Down')], [], T0);
+    const r = updateIncident(inc, views, [], at(5));
+    expect(r.changed).toBe(changed);
+    expect(r.resolved).toBe(resolved);
+    expect(r.incident.status).toBe(resolved ? 'resolved' : 'open');
+    if (resolved) expect(r.incident.resolvedAt).toBe(at(5).toISOString());
+  });
+
+  test('a recovered service stays listed with its worst state, for the record and the all-clear', () => {
+    const inc = openIncident('routing', [view('hennepin', 'Down')], [], T0);
+    const { incident } = updateIncident(inc, [view('hennepin', 'Normal', [])], [], at(40));
+    expect(incident.services.hennepin).toMatchObject({ state: 'Normal', worst: 'Down', darkSince: T0.toISOString() });
+  });
+
+  test('concurrent upstream trouble is attached once, never as the cause', () => {
+    const concurrent = [{ componentId: 'mail', status: 'major_outage' as const, since: T0.toISOString() }];
+    const inc = openIncident('routing', [view('hennepin', 'Down')], concurrent, T0);
+    expect(inc.causeComponentId).toBe('routing');
+    expect(inc.concurrent).toEqual(concurrent);
+    const again = updateIncident(inc, [view('hennepin', 'Down')], concurrent, at(1));
+    expect(again.changed).toBe(false);
+    expect(again.incident.concurrent).toHaveLength(1);
+  });
+
+  test.each<[string, ServiceView[], number, boolean]>([
+    ['one PSAP dark for 29 minutes', [view('hennepin', 'Down')], 29, false],
+    ['one PSAP dark for 30 minutes', [view('hennepin', 'Down')], 30, true],
+    ['two PSAPs dark at once', [view('hennepin', 'Down'), view('maricopa', 'Down')], 0, true],
+    // a PSAP and its own text path are one PSAP
+    ['a PSAP and its own path', [view('hennepin', 'Down'), view('hennepin-text', 'Down')], 0, false],
+    ['partial for an hour is not dark', [view('hennepin', 'Partial')], 60, false],
+  ])('escalation: %s → %s', (_name, views, minutes, due) => {
+    const inc = openIncident('routing', views, [], T0);
+    expect(escalationDue(inc, at(minutes), policy, model.psapOf)).toBe(due);
+  });
+
+  test('an escalated incident is not escalated again', () => {
+    const inc = openIncident('routing', [view('hennepin', 'Down')], [], T0);
+    const { incident } = issueNotice(inc, 'escalated', at(30));
+    expect(incident.escalatedAt).toBe(at(30).toISOString());
+    expect(escalationDue(incident, at(90), policy, model.psapOf)).toBe(false);
+  });
+
+  test.each<[number, boolean]>([
+    [119, false],
+    [120, true],
+  ])('a reminder is due %i minutes after the last notice: %s', (minutes, due) => {
+    const { incident } = issueNotice(openIncident('routing', [view('hennepin', 'Down')], [], T0), 'opened', T0);
+    expect(reminderDue(incident, at(minutes), policy)).toBe(due);
+  });
+
+  test.each([
+    ['opened', 'initial'],
+    ['changed', 'update'],
+    ['escalated', 'update'],
+    ['reminder', 'update'],
+    ['resolved', 'final'],
+  ] as const)('a notice for %s has phase %s and the next sequence number', (reason, phase) => {
+    const inc = openIncident('routing', [view('hennepin', 'Down')], [], T0);
+    const { incident, notice } = issueNotice({ ...inc, noticeSeq: 4 }, reason, at(1));
+    expect(notice).toMatchObject({ incidentId: inc.id, seq: 5, phase, reason, createdAt: at(1).toISOString() });
+    expect(incident.noticeSeq).toBe(5);
+    expect(notice.incident).toBe(incident);
+  });
+});

@@ -1,0 +1,52 @@
+import { issueNotice, openIncident, updateIncident, type ServiceView } from '../../../shared/domain/incident.js';
+import type { ServiceState } from '../../../shared/domain/nena.js';
+import type { NoticeReason } from '../../../shared/domain/records.js';
+import { routeNotice } from '../../../shared/domain/routing.js';
+import { testModel } from '../../support/config.js';
+
+const T0 = new Date('2026-09-29T00:00:00Z');
+const view = (serviceId: string, state: ServiceState, causes = ['routing']): ServiceView => ({ serviceId, state, since: T0.toISOString(), causes });
+const model = testModel();
+
+function routed(views: ServiceView[], reason: NoticeReason, told: string[] = [], escalated = false) {
+  let inc = openIncident('routing', views, [], T0);
+  if (escalated) inc = issueNotice(inc, 'escalated', T0).incident;
+  const { notice } = issueNotice(inc, reason, T0);
+  return routeNotice(notice, model, new Set(told)).map((r) => r.recipient.id).sort();
+}
+
+describe('who hears about a notice', () => {
+  test.each<[string, ServiceView[], NoticeReason, string[], boolean, string[]]>([
+    // Hennepin dark: its neighbour Ramsey and backup Anoka, its county's manager; not its own floor, not AZ
+    ['Hennepin goes dark', [view('hennepin', 'Down')], 'opened', [], false, ['anoka-floor', 'hennepin-em', 'ramsey-floor']],
+    ['Maricopa goes dark', [view('maricopa', 'Down')], 'opened', [], false, ['az-state', 'pinal-floor']],
+    ['both go dark', [view('hennepin', 'Down'), view('maricopa', 'Down')], 'opened', [], false, ['anoka-floor', 'az-state', 'hennepin-em', 'pinal-floor', 'ramsey-floor']],
+    // Partial is not dark: neighbours expect no rollover, the manager still needs the situation
+    ['Hennepin partial', [view('hennepin', 'Partial')], 'opened', [], false, ['hennepin-em']],
+    ['escalated: the FCC liaison joins', [view('hennepin', 'Down')], 'changed', [], true, ['anoka-floor', 'fcc', 'hennepin-em', 'ramsey-floor']],
+    ['the escalation notice goes to the FCC liaison only', [view('hennepin', 'Down')], 'escalated', ['ramsey-floor', 'hennepin-em'], true, ['fcc']],
+    ['a reminder reaches everyone told before', [view('hennepin', 'Down')], 'reminder', ['ramsey-floor', 'ops'], false, ['anoka-floor', 'hennepin-em', 'ops', 'ramsey-floor']],
+    // the all-clear goes to exactly who was told, even if they would not be routed today
+    ['the all-clear goes to everyone told', [view('hennepin', 'Down')], 'resolved', ['ramsey-floor', 'hennepin-em', 'fcc'], false, ['fcc', 'hennepin-em', 'ramsey-floor']],
+    ['no-one told, no all-clear', [view('hennepin', 'Down')], 'resolved', [], false, []],
+  ])('%s', (_name, views, reason, told, escalated, expected) => {
+    expect(routed(views, reason, told, escalated)).toEqual(expected);
+  });
+
+  test('a neighbour hears about the dark PSAP even after it recovered (update), and the route names it', () => {
+    const inc = issueNotice(openIncident('routing', [view('hennepin', 'Down'), view('maricopa', 'Down')], [], T0), 'opened', T0).incident;
+    const recovered = updateIncident(inc, [view('hennepin', 'Normal', []), view('maricopa', 'Down')], [], T0).incident;
+    const { notice } = issueNotice(recovered, 'changed', T0);
+    const routes = routeNotice(notice, model, new Set(['ramsey-floor']));
+    const ramsey = routes.find((r) => r.recipient.id === 'ramsey-floor');
+    expect(ramsey?.darkNeighbours).toEqual(['hennepin']);
+    // Anoka was never told and Hennepin is no longer dark: it is not paged now.
+    expect(routes.map((r) => r.recipient.id)).not.toContain('anoka-floor');
+  });
+
+  test('each recipient is routed on every channel it has', () => {
+    const { notice } = issueNotice(openIncident('routing', [view('hennepin', 'Down')], [], T0), 'opened', T0);
+    const ramsey = routeNotice(notice, model, new Set()).find((r) => r.recipient.id === 'ramsey-floor');
+    expect(ramsey?.channels).toEqual(['sms', 'email']);
+  });
+});
