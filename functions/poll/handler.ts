@@ -52,7 +52,8 @@ export function createPollHandler(deps: PipelineDeps) {
 let coldStart: PipelineDeps | undefined;
 function awsDeps(): PipelineDeps {
   if (coldStart) return coldStart;
-  const { env, config } = readLambdaEnv(process.env);
+  // Written as process.env.DIALTONE_CONFIG_JSON so esbuild's define inlines the synth-time config.
+  const { env, config } = readLambdaEnv({ ...process.env, DIALTONE_CONFIG_JSON: process.env.DIALTONE_CONFIG_JSON });
   const store = new DynamoStore({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME });
   const sms = new SnsSmsSender({ client: new SNSClient({}), ...(env.SMS_ORIGINATION_NUMBER ? { originationNumber: env.SMS_ORIGINATION_NUMBER } : {}) });
   const log = {

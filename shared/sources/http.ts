@@ -54,8 +54,10 @@ export async function fetchUpstream(url: string, opts: FetchOptions): Promise<Fe
     for (let redirects = 0; ; redirects++) {
       const hop = await requestOnce(current, opts, deadline.signal);
       if (hop.kind !== 'redirect') return hop;
-      if (redirects >= maxRedirects)
-        return failure('SOURCE.HTTP_STATUS', `${redactUrl(new URL(url))}: more than ${maxRedirects} redirects (last to ${redactUrl(hop.location)})`);
+      if (redirects >= maxRedirects) {
+        const where = redactUrl(new URL(url));
+        return failure('SOURCE.HTTP_STATUS', `${where}: more than ${maxRedirects} redirects (last to ${redactUrl(hop.location)})`, where);
+      }
       current = hop.location;
     }
   } finally {
