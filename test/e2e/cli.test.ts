@@ -1,0 +1,66 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../shared/cli/main.js';
+
+const bundledConfig = join(__dirname, '../../shared/scenarios/ng911-vendor-outage/dialtone.yaml');
+
+async function run(...args: string[]) {
+  const out: string[] = [];
+  const code = await main(['node', 'dialtone', ...args], (l) => out.push(l));
+  return { code, out: out.join('\n') };
+}
+
+describe('the dialtone CLI', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dialtone-cli-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('check-config accepts a valid config', async () => {
+    const r = await run('check-config', bundledConfig);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/OK - 3 source\(s\), 4 component\(s\), 5 service\(s\), 8 recipient\(s\)/);
+  });
+
+  test('check-config lists every problem with its path and exits 2', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'notifier: { name: x, phone: "1", email: bad }\nsources: []\nservices: []\n');
+    const r = await run('check-config', file);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('3 problem(s)');
+    expect(r.out).toContain('notifier.email: Invalid email address');
+    expect(r.out).toContain('sources: Too small');
+  });
+
+  test('run --once polls, records under the data directory, and exits', async () => {
+    // A loopback upstream that is down: the source reads as failed (named), nothing is sent.
+    const server = createServer((_req, res) => res.writeHead(503).end('maintenance'));
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as AddressInfo).port;
+    const config = readFileSync(bundledConfig, 'utf8')
+      .replace(/https:\/\/status\.[a-z0-9.-]+\.example/g, `http://127.0.0.1:${port}`)
+      .replace('allow: []', 'allow: ["127.0.0.1"]');
+    const file = join(dir, 'live.yaml');
+    writeFileSync(file, config);
+    try {
+      const r = await run('run', '--config', file, '--once', '--data-dir', join(dir, 'data'), '--out', join(dir, 'deliveries.jsonl'));
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/dialtone run: 3 source\(s\), 5 service\(s\)/);
+      expect(r.out).toMatch(/source meridian-status could not be read: source "meridian-status": .*503/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((ok) => server.close(ok));
+    }
+  });
+
+  test('a bad scenario file is a clear error and exit 2', async () => {
+    const file = join(dir, 'scenario.yaml');
+    writeFileSync(file, 'name: x\nstart: yesterday\n');
+    const r = await run('demo', '--scenario', file, '--out', join(dir, 'd.jsonl'));
+    expect(r.code).toBe(2);
+  });
+});
