@@ -8,6 +8,7 @@ import { DynamoStore } from '../../shared/adapters/dynamo-store.js';
 import { ChannelRouterSender, SnsSmsSender } from '../../shared/adapters/sns-sender.js';
 import { runPollCycle, type PipelineDeps } from '../../shared/app/poll-cycle.js';
 import { readLambdaEnv } from '../../shared/config/env.js';
+import { isPolled } from '../../shared/config/schema.js';
 import { systemClock } from '../../shared/domain/clock.js';
 import { buildModel } from '../../shared/domain/model.js';
 import { redact } from '../../shared/domain/mask.js';
@@ -32,7 +33,7 @@ const logger = new Logger({ serviceName: 'dialtone-poll' });
 export function createPollHandler(deps: PipelineDeps) {
   return async (event: unknown): Promise<PollResult> => {
     const input = pollEventSchema.parse(event ?? {});
-    const due = input.sourceIds ? deps.model.config.sources.filter((s) => input.sourceIds!.includes(s.id)) : undefined;
+    const due = input.sourceIds ? deps.model.config.sources.filter(isPolled).filter((s) => input.sourceIds!.includes(s.id)) : undefined;
     const r = await runPollCycle(deps, due);
     const result: PollResult = {
       at: r.at,

@@ -1,4 +1,4 @@
-import type { SourceConfig } from '../config/schema.js';
+import { isPolled, type PolledSourceConfig } from '../config/schema.js';
 import type { Clock } from '../domain/clock.js';
 import { applyObservation, componentStatesEqual, initialComponentState, lastReadStatus } from '../domain/component.js';
 import { DialtoneError } from '../domain/errors.js';
@@ -13,7 +13,7 @@ import { mapLimit, type Log } from './log.js';
 import type { Sender, Store } from './ports.js';
 
 export type ReadSource = (
-  source: SourceConfig,
+  source: PolledSourceConfig,
   prev: SourceState | undefined,
   ctx: { now: Date; allow: readonly string[] },
 ) => Promise<SourceRead>;
@@ -53,11 +53,11 @@ function isConflict(err: unknown): boolean {
  * route & render → deliver. The CLI, the demo and the poll Lambda all call this.
  * An unchanged cycle reads (batched) and writes nothing.
  */
-export async function runPollCycle(deps: PipelineDeps, due?: readonly SourceConfig[]): Promise<CycleReport> {
+export async function runPollCycle(deps: PipelineDeps, due?: readonly PolledSourceConfig[]): Promise<CycleReport> {
   const { store, model, log } = deps;
   const now = deps.clock.now();
   const at = now.toISOString();
-  const sources = due ?? model.config.sources;
+  const sources = due ?? model.config.sources.filter(isPolled);
 
   // fetch + observe
   const prevSources = await store.getSourceStates(sources.map((s) => s.id));

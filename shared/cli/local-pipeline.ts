@@ -4,7 +4,7 @@ import { LocalDeliveryLog } from '../adapters/local-sender.js';
 import type { Log } from '../app/log.js';
 import type { PipelineDeps } from '../app/poll-cycle.js';
 import type { Sender } from '../app/ports.js';
-import type { MonitoringConfig } from '../config/schema.js';
+import { isPolled, type MonitoringConfig } from '../config/schema.js';
 import type { Clock } from '../domain/clock.js';
 import { buildModel } from '../domain/model.js';
 import { readSource } from '../sources/read-source.js';
@@ -39,7 +39,7 @@ export async function startLocalPipeline(opts: {
 
 /** A source is due when its cadence boundary falls inside (prev, now]. */
 export function dueSources(config: MonitoringConfig, prevMs: number | undefined, nowMs: number) {
-  return config.sources.filter((s) => {
+  return config.sources.filter(isPolled).filter((s) => {
     const every = s.everySeconds * 1000;
     return prevMs === undefined || Math.floor(nowMs / every) > Math.floor(prevMs / every);
   });

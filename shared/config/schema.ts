@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { SERVICE_STATES } from '../domain/nena.js';
+import { idSchema } from './source-base.js';
+import { polledSourceSchemas } from './sources-polled.js';
+import { pushSourceSchemas } from './sources-push.js';
 
 /**
  * The monitoring config (YAML). Parsed with zod at the boundary; `check-config` lists every
  * problem with its path. `dialtone schema` emits the JSON Schema for editors.
  */
 
-const id = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'ids are lower-case letters, digits, ".", "_" or "-" (max 64)');
+const id = idSchema;
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'phone numbers are E.164, e.g. +16125550100');
 const fips = z.string().regex(/^\d{5}$/, 'county FIPS is a 5-digit string, e.g. "27053"');
 const usState = z.string().regex(/^[A-Z]{2}$/, 'state is a 2-letter postal code, e.g. MN');
@@ -30,32 +31,7 @@ export const escalationSchema = z
   })
   .strict();
 
-const componentMatch = z.union([
-  z.object({ id: z.string().min(1) }).strict(),
-  z.object({ name: z.string().min(1) }).strict(),
-  z.object({ page: z.literal(true) }).strict(),
-]);
-
-export const componentSchema = z
-  .object({
-    id,
-    name: z.string().min(1),
-    provider: z.string().min(1).describe('who operates it: FCC 4.9(h) "service provider experiencing the outage"'),
-    match: componentMatch.optional().describe('how to find it in the source: upstream component id, exact name, or the page-level status'),
-  })
-  .strict();
-
-export const sourceSchema = z
-  .object({
-    id,
-    kind: z.enum(['statuspage']),
-    url: z.url({ protocol: /^https?$/ }),
-    everySeconds: z.number().int().min(5).max(3600).default(60),
-    timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
-    maxBytes: z.number().int().min(1024).max(20 * 1024 * 1024).default(2 * 1024 * 1024),
-    components: z.array(componentSchema).min(1),
-  })
-  .strict();
+export const sourceSchema = z.discriminatedUnion('kind', [...polledSourceSchemas, ...pushSourceSchemas]);
 
 const effectMap = z
   .object({
@@ -173,6 +149,13 @@ export const monitoringConfigSchema = z
 
 export type MonitoringConfig = z.output<typeof monitoringConfigSchema>;
 export type SourceConfig = MonitoringConfig['sources'][number];
+export type SourceKind = SourceConfig['kind'];
+export type SourceOf<K extends SourceKind> = Extract<SourceConfig, { kind: K }>;
+/** Sources fetched on a schedule (they have a url); the rest push to us. */
+export type PolledSourceConfig = Extract<SourceConfig, { url: string }>;
+export function isPolled(source: SourceConfig): source is PolledSourceConfig {
+  return 'url' in source;
+}
 export type ComponentConfig = SourceConfig['components'][number];
 export type ServiceConfig = MonitoringConfig['services'][number];
 export type DependencyConfig = ServiceConfig['dependsOn'][number];

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SourceConfig } from '../config/schema.js';
+import type { PolledSourceConfig, SourceOf } from '../config/schema.js';
 import { DialtoneError } from '../domain/errors.js';
 import type { Observation } from '../domain/observation.js';
 import type { SourceState } from '../domain/records.js';
@@ -11,10 +11,10 @@ export type SourceRead =
   | { kind: 'unchanged'; state: Omit<SourceState, 'version'> }
   | { kind: 'failed'; error: DialtoneError; state: Omit<SourceState, 'version'> };
 
-type Parser = (body: Buffer, source: SourceConfig, observedAt: string) => Observation[];
+type Parser<K extends PolledSourceConfig['kind']> = (body: Buffer, source: SourceOf<K>, observedAt: string) => Observation[];
 
 /** One parser per source kind; a new upstream format plugs in here. */
-const PARSERS: Record<SourceConfig['kind'], Parser> = {
+const PARSERS: { [K in PolledSourceConfig['kind']]: Parser<K> } = {
   statuspage: parseStatuspageSummary,
 };
 
@@ -30,7 +30,7 @@ function withoutVersion(prev: SourceState | undefined, sourceId: string): Omit<S
  * for bad upstream input. The returned state equals `prev` when nothing changed.
  */
 export async function readSource(
-  source: SourceConfig,
+  source: PolledSourceConfig,
   prev: SourceState | undefined,
   ctx: { now: Date; allow: readonly string[] },
 ): Promise<SourceRead> {

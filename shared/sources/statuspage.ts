@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import type { ComponentConfig, SourceConfig } from '../config/schema.js';
+import type { SourceOf } from '../config/schema.js';
+
+type StatuspageSource = SourceOf<'statuspage'>;
+type ComponentConfig = StatuspageSource['components'][number];
 import { DialtoneError } from '../domain/errors.js';
 import type { Observation } from '../domain/observation.js';
 import { worstStatus, type Status } from '../domain/status.js';
@@ -65,7 +68,7 @@ const PAGE_INDICATOR = new Map<string, Status>([
 /** Incidents in these states are over; summary.json should not list them, but a captured payload may. */
 const CLOSED_INCIDENT = new Set(['resolved', 'postmortem', 'completed']);
 
-export function parseStatuspageSummary(body: Buffer | string, source: SourceConfig, observedAt: string): Observation[] {
+export function parseStatuspageSummary(body: Buffer | string, source: StatuspageSource, observedAt: string): Observation[] {
   const summary = validate(decode(body, source.id), source.id);
   return source.components.map((component) => observe(summary, component, source.id, observedAt));
 }
