@@ -20,12 +20,12 @@ thresholds: { openAfter: 0 }
 sources:
   - id: vendor
     kind: carrier-pigeon
-    url: ftp://status.example/x
+    url: https://status.example/x
     components: [{ id: routing, name: Routing, provider: V }]
-  - id: vendor
+  - id: vendor2
     kind: statuspage
-    url: https://status.example/api/v2/summary.json
-    components: [{ id: routing, name: Routing again, provider: V }]
+    url: ftp://status.example/api/v2/summary.json
+    components: [{ id: routing2, name: Routing again, provider: V }]
 services:
   - id: psap-a
     name: A
@@ -49,7 +49,7 @@ surprise: true
         'notifier.email',
         'thresholds.openAfter',
         'sources[0].kind',
-        'sources[0].url',
+        'sources[1].url',
         'services[0].fips',
         'services[0].state',
         'services[0].fallbackNumbers[0]',
