@@ -1,11 +1,8 @@
-import { z } from 'zod';
-import { polledSource } from './source-base.js';
+import { feedSourceSchemas } from './sources-feeds.js';
+import { probeSourceSchemas } from './sources-probe.js';
+import { vendorSourceSchemas } from './sources-vendors.js';
 
-/** Atlassian Statuspage v2 summary.json: match a component by upstream id, exact name, or the page indicator. */
-export const statuspageSource = polledSource(
-  'statuspage',
-  z.union([z.object({ id: z.string().min(1) }).strict(), z.object({ name: z.string().min(1) }).strict(), z.object({ page: z.literal(true) }).strict()]),
-);
+export { statuspageSource } from './sources-vendors.js';
 
-/** Every kind that is fetched on a schedule. Add a kind here and its parser in shared/sources/read-source.ts. */
-export const polledSourceSchemas = [statuspageSource] as const;
+/** Every kind fetched on a schedule; each family keeps its kinds in its own file. */
+export const polledSourceSchemas = [...vendorSourceSchemas, ...feedSourceSchemas, ...probeSourceSchemas] as const;

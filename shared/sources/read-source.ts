@@ -1,22 +1,24 @@
 import { createHash } from 'node:crypto';
-import type { PolledSourceConfig, SourceOf } from '../config/schema.js';
+import type { PolledSourceConfig } from '../config/schema.js';
 import { DialtoneError } from '../domain/errors.js';
 import type { Observation } from '../domain/observation.js';
 import type { SourceState } from '../domain/records.js';
 import { fetchUpstream } from './http.js';
-import { parseStatuspageSummary } from './statuspage.js';
+import { feedParsers, feedReaders } from './feeds.js';
+import type { BodyParser, BodyParsers, CustomReader, CustomReaders, PolledKind, SourceRead } from './parsers.js';
+import { probeReaders } from './probe.js';
+import { vendorParsers } from './vendors.js';
 
-export type SourceRead =
-  | { kind: 'changed'; observations: Observation[]; state: Omit<SourceState, 'version'> }
-  | { kind: 'unchanged'; state: Omit<SourceState, 'version'> }
-  | { kind: 'failed'; error: DialtoneError; state: Omit<SourceState, 'version'> };
+export type { SourceRead } from './parsers.js';
 
-type Parser<K extends PolledSourceConfig['kind']> = (body: Buffer, source: SourceOf<K>, observedAt: string) => Observation[];
+const PARSERS: BodyParsers = { ...vendorParsers, ...feedParsers };
+const READERS: CustomReaders = { ...feedReaders, ...probeReaders };
 
-/** One parser per source kind; a new upstream format plugs in here. */
-const PARSERS: { [K in PolledSourceConfig['kind']]: Parser<K> } = {
-  statuspage: parseStatuspageSummary,
-};
+/** Every polled kind needs a parser or a reader: checked once at load, so a missing one fails fast. */
+export function assertEveryKindReadable(kinds: readonly string[]): void {
+  const missing = kinds.filter((k) => !(k in PARSERS) && !(k in READERS));
+  if (missing.length > 0) throw new Error(`no parser or reader for source kind(s): ${missing.join(', ')}`);
+}
 
 function withoutVersion(prev: SourceState | undefined, sourceId: string): Omit<SourceState, 'version'> {
   if (!prev) return { sourceId, consecutiveFailures: 0 };
@@ -34,6 +36,8 @@ export async function readSource(
   prev: SourceState | undefined,
   ctx: { now: Date; allow: readonly string[] },
 ): Promise<SourceRead> {
+  const reader = READERS[source.kind] as CustomReader<PolledKind> | undefined;
+  if (reader) return reader(source, prev, ctx);
   const base = withoutVersion(prev, source.id);
   const failed = (error: DialtoneError): SourceRead => ({
     kind: 'failed',
@@ -65,7 +69,9 @@ export async function readSource(
   }
   let observations: Observation[];
   try {
-    observations = PARSERS[source.kind](fetched.body, source, ctx.now.toISOString());
+    const parse = PARSERS[source.kind] as BodyParser<PolledKind> | undefined;
+    if (!parse) throw new DialtoneError('SOURCE.BAD_PAYLOAD', `no parser for source kind "${source.kind}"`);
+    observations = parse(fetched.body, source, ctx.now.toISOString());
   } catch (err) {
     if (err instanceof DialtoneError) return failed(err);
     return failed(new DialtoneError('SOURCE.BAD_PAYLOAD', `source "${source.id}": ${(err as Error).message}`));

@@ -1,0 +1,2 @@
+/** Active checks we run ourselves (HTTP probe). */
+export const probeSourceSchemas = [] as const;
