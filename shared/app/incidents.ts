@@ -1,5 +1,6 @@
 import { DialtoneError } from '../domain/errors.js';
 import {
+  corroborate,
   escalationDue,
   issueNotice,
   openIncident,
@@ -41,16 +42,30 @@ function concurrentWith(services: readonly string[], input: Input): ConcurrentCo
   return out;
 }
 
+/** The sources whose components are in trouble on the given services' dependencies (corroboration evidence). */
+function supportingSources(services: readonly string[], input: Input): string[] {
+  const sources = new Set<string>();
+  for (const id of services) {
+    for (const dep of input.model.services.get(id)?.dependsOn ?? []) {
+      if (!isTrouble(input.components(dep.component).status)) continue;
+      const source = input.model.components.get(dep.component)?.sourceId;
+      if (source) sources.add(source);
+    }
+  }
+  return [...sources].sort();
+}
+
 /** Opens, updates, escalates, reminds and resolves incidents; every notice lands in the outbox first. */
 export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
   const { store, model, log, now } = input;
   const views: ServiceView[] = [...input.services.values()].map((s) => ({ serviceId: s.serviceId, state: s.state, since: s.since, causes: s.causes }));
   const open = new Map((await store.listOpenIncidents()).map((i) => [i.causeComponentId, i]));
+  const authoritative = new Set(model.config.corroboration.authoritativeSources);
 
   for (const cause of new Set(views.filter((v) => isImpaired(v.state)).flatMap((v) => v.causes))) {
     if (open.has(cause)) continue;
     const affected = views.filter((v) => isImpaired(v.state) && v.causes.includes(cause)).map((v) => v.serviceId);
-    const fresh = openIncident(cause, views, concurrentWith(affected, input), now);
+    const fresh = openIncident(cause, views, concurrentWith(affected, input), now, supportingSources(affected, input), authoritative);
     if ((await store.createIncident(fresh)) === 'created') {
       open.set(cause, { ...fresh, version: 1 });
       log.info('incident opened', { incidentId: fresh.id, cause, services: affected });
@@ -72,9 +87,15 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
       const updated = updateIncident(incident, views, concurrentWith(affected, input), now);
       next = updated.incident;
       if (updated.resolved) reasons.push('resolved');
-      else if (updated.changed) reasons.push('changed');
+      else {
+        const impaired = Object.entries(next.services).filter(([, s]) => isImpaired(s.state)).map(([id]) => id);
+        const corroborated = corroborate(next, supportingSources(impaired, input), authoritative, now);
+        next = corroborated.incident;
+        if (corroborated.confirmedNow) reasons.push('confirmed');
+        else if (updated.changed) reasons.push('changed');
+      }
     }
-    if (next.status === 'open' && escalationDue(next, now, model.config.escalation, model.psapOf)) reasons.push('escalated');
+    if (next.status === 'open' && escalationDue(next, now, model.config.escalation, model)) reasons.push('escalated');
     if (reasons.length === 0 && reminderDue(next, now, model.config.escalation)) reasons.push('reminder');
     if (reasons.length === 0) continue;
 

@@ -5,6 +5,7 @@ import { DialtoneError } from '../domain/errors.js';
 import type { Model } from '../domain/model.js';
 import type { Observation } from '../domain/observation.js';
 import type { ComponentState, SourceState, Transition } from '../domain/records.js';
+import { activeMaintenance } from '../domain/maintenance.js';
 import { deriveServiceState } from '../domain/service.js';
 import type { SourceRead } from '../sources/read-source.js';
 import { evaluateIncidents, type IncidentReport } from './incidents.js';
@@ -123,8 +124,9 @@ export async function runPollCycle(deps: PipelineDeps, due?: readonly PolledSour
   const services = await store.getServiceStates(serviceIds);
   const serviceTransitions: Transition[] = [];
   const componentStatus = (id: string) => stateOf(id).status;
+  const maintenance = activeMaintenance(model.config.maintenance, now);
   for (const svc of model.services.values()) {
-    const derived = deriveServiceState(svc, componentStatus);
+    const derived = deriveServiceState(svc, componentStatus, maintenance);
     const prev = services.get(svc.id) ?? { serviceId: svc.id, state: 'Normal' as const, since: at, causes: [], version: 0 };
     if (prev.state === derived.state && prev.causes.join() === derived.causes.join()) continue;
     // A state change starts when the causing component's change started.

@@ -20,6 +20,9 @@ export const thresholdsSchema = z
     openAfter: z.number().int().min(1).max(20).default(2).describe('consecutive bad reads before a component is confirmed worse'),
     closeAfter: z.number().int().min(1).max(20).default(2).describe('consecutive good reads before a component is confirmed better'),
     blindAfter: z.number().int().min(1).max(50).default(3).describe('consecutive unreadable reads before a component is Unknown'),
+    flapWindowMinutes: z.number().int().min(1).max(24 * 60).default(30).describe('window in which confirmed changes are counted for flap damping'),
+    flapMaxChanges: z.number().int().min(2).max(100).default(4).describe('more confirmed changes than this inside the window and the component is held as flapping'),
+    flapStableMinutes: z.number().int().min(1).max(24 * 60).default(15).describe('a flapping component is released once its reads have not changed for this long'),
   })
   .strict();
 
@@ -27,6 +30,7 @@ export const escalationSchema = z
   .object({
     downMinutes: z.number().int().min(1).default(30).describe('escalate to the FCC liaison when a PSAP has been dark this long'),
     minPsaps: z.number().int().min(1).default(2).describe('escalate at once when this many PSAPs are dark in one incident'),
+    minStates: z.number().int().min(1).default(2).describe('escalate at once when an incident spans this many states'),
     updateEveryMinutes: z.number().int().min(5).max(120).default(120).describe('longest gap between notices of an open incident'),
   })
   .strict();
@@ -87,6 +91,35 @@ export const recipientSchema = z
   })
   .strict();
 
+const localTime = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d$/, 'a local wall time, e.g. 2026-10-04T02:00 (in the window\'s timeZone)');
+
+export const maintenanceSchema = z
+  .object({
+    id,
+    components: z.array(id).default([]),
+    services: z.array(id).default([]),
+    start: localTime,
+    durationMinutes: z.number().int().min(1).max(7 * 24 * 60),
+    timeZone: z.string().default('UTC'),
+    repeat: z.enum(['none', 'daily', 'weekly']).default('none'),
+    until: localTime.optional().describe('no occurrence starts at or after this local time'),
+    notify: z.boolean().default(false).describe('tell the routed recipients when the window starts and ends'),
+  })
+  .strict()
+  .refine((w) => w.components.length + w.services.length > 0, 'a maintenance window is scoped to at least one component or service');
+
+const hearAt = z.enum(['suspected', 'confirmed']);
+export const corroborationSchema = z
+  .object({
+    authoritativeSources: z.array(id).default([]).describe('sources that confirm an incident on their own (e.g. a PSAP declaring its own state)'),
+    hearAt: z
+      .object({ psap: hearAt.default('suspected'), 'county-manager': hearAt.default('suspected'), 'fcc-liaison': hearAt.default('confirmed'), ops: hearAt.default('suspected') })
+      .strict()
+      .default({ psap: 'suspected', 'county-manager': 'suspected', 'fcc-liaison': 'confirmed', ops: 'suspected' })
+      .describe('per audience: hear an incident while it is only suspected (one source), or once confirmed (independent sources agree)'),
+  })
+  .strict();
+
 export const notifierSchema = z
   .object({ name: z.string().min(1), phone: z.string().min(1), email: z.email() })
   .strict()
@@ -107,6 +140,8 @@ export const monitoringConfigSchema = z
     sources: z.array(sourceSchema).min(1),
     services: z.array(serviceSchema).min(1),
     recipients: z.array(recipientSchema).default([]),
+    maintenance: z.array(maintenanceSchema).default([]),
+    corroboration: corroborationSchema.default(corroborationSchema.parse({})),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -139,6 +174,23 @@ export const monitoringConfigSchema = z
       if (s.psap !== undefined && !psapIds.has(s.psap)) problem(['services', i, 'psap'], `unknown PSAP "${s.psap}"`);
       if (s.kind === 'psap' && s.psap !== undefined) problem(['services', i, 'psap'], 'a PSAP does not belong to another PSAP');
     });
+    unique(cfg.maintenance.map((m) => m.id), (i) => ['maintenance', i, 'id'], 'maintenance window');
+    cfg.maintenance.forEach((m, i) => {
+      m.components.forEach((c, j) => {
+        if (!componentIds.has(c)) problem(['maintenance', i, 'components', j], `unknown component "${c}"`);
+      });
+      m.services.forEach((s, j) => {
+        if (!serviceIds.has(s)) problem(['maintenance', i, 'services', j], `unknown service "${s}"`);
+      });
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: m.timeZone });
+      } catch {
+        problem(['maintenance', i, 'timeZone'], `unknown time zone "${m.timeZone}"`);
+      }
+    });
+    cfg.corroboration.authoritativeSources.forEach((s, i) => {
+      if (!cfg.sources.some((src) => src.id === s)) problem(['corroboration', 'authoritativeSources', i], `unknown source "${s}"`);
+    });
     cfg.recipients.forEach((r, i) => {
       if (r.role === 'psap' && r.psap === undefined) problem(['recipients', i, 'psap'], 'a psap recipient names the PSAP it works at');
       if (r.psap !== undefined && !psapIds.has(r.psap)) problem(['recipients', i, 'psap'], `unknown PSAP "${r.psap}"`);
@@ -164,3 +216,4 @@ export type Thresholds = MonitoringConfig['thresholds'];
 export type EscalationPolicy = MonitoringConfig['escalation'];
 export type Notifier = MonitoringConfig['notifier'];
 export type Role = RecipientConfig['role'];
+export type MaintenanceConfig = MonitoringConfig['maintenance'][number];

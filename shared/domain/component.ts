@@ -9,6 +9,11 @@ export interface HysteresisThresholds {
   closeAfter: number;
   /** Consecutive unreadable reads before the component is Unknown (blind). */
   blindAfter: number;
+  /** Flap damping: more than flapMaxChanges confirmed changes within flapWindowMinutes holds the component. */
+  flapWindowMinutes: number;
+  flapMaxChanges: number;
+  /** A held component is released once its reads have been the same for this long. */
+  flapStableMinutes: number;
 }
 
 /** A component nobody has read yet is presumed operational: an outage must still earn `openAfter` reads. */
@@ -23,11 +28,68 @@ export function readsRequired(from: Status, to: Status, t: HysteresisThresholds)
   return statusRank(to) > statusRank(from) ? t.openAfter : t.closeAfter;
 }
 
+const minutesBetween = (a: string, b: string) => (Date.parse(b) - Date.parse(a)) / 60_000;
+
+/** The worse of two statuses; a blind read never makes a held status look better or worse. */
+function worse(a: Status, b: Status): Status {
+  if (a === 'unknown') return b;
+  if (b === 'unknown') return a;
+  return statusRank(b) > statusRank(a) ? b : a;
+}
+
 /**
- * Applies one read to a component. Returns the next state (identical object contents when the
- * read changes nothing, so callers can skip the write) and the transition when one is confirmed.
+ * Applies one read to a component: hysteresis, then flap damping. Returns the next state
+ * (identical contents when the read changes nothing, so callers can skip the write) and the
+ * transition when one is confirmed. A component that changes more than `flapMaxChanges` times
+ * within `flapWindowMinutes` is held at the worse of its last two states and reported as
+ * flapping (one transition), instead of alerting on every change; it is released, to whatever it
+ * reads then, once the reads have not changed for `flapStableMinutes`.
  */
 export function applyObservation(
+  prev: ComponentState,
+  obs: Observation,
+  t: HysteresisThresholds,
+): { next: ComponentState; transition?: Transition } {
+  if (prev.flappingSince !== undefined) return whileFlapping(prev, obs, t);
+  const result = applyHysteresis(prev, obs, t);
+  if (!result.transition) return result;
+  const at = obs.observedAt;
+  const changes = [...(prev.changes ?? []).filter((c) => minutesBetween(c, at) < t.flapWindowMinutes), at];
+  if (changes.length <= t.flapMaxChanges) return { next: { ...result.next, changes }, transition: result.transition };
+  const held = worse(prev.status, obs.status);
+  return {
+    next: {
+      ...result.next,
+      status: held,
+      since: held === prev.status ? prev.since : result.next.since,
+      changes,
+      flappingSince: at,
+      lastRead: obs.status,
+      lastReadChangeAt: at,
+    },
+    transition: { ...result.transition, to: held, evidence: { observation: obs, flapping: 'started' } },
+  };
+}
+
+function whileFlapping(prev: ComponentState, obs: Observation, t: HysteresisThresholds): { next: ComponentState; transition?: Transition } {
+  const at = obs.observedAt;
+  const lastChange = obs.status !== prev.lastRead ? at : (prev.lastReadChangeAt ?? prev.flappingSince!);
+  if (minutesBetween(lastChange, at) < t.flapStableMinutes) {
+    if (obs.status === prev.lastRead) return { next: prev };
+    return { next: { ...prev, lastRead: obs.status, lastReadChangeAt: lastChange } };
+  }
+  // Settled: release the hold and take the settled reading as the status.
+  const next: ComponentState = {
+    componentId: prev.componentId,
+    status: obs.status,
+    since: obs.status === prev.status ? prev.since : lastChange,
+    candidateCount: 0,
+    version: prev.version,
+  };
+  return { next, transition: { subject: 'component', id: prev.componentId, from: prev.status, to: obs.status, at, evidence: { observation: obs, flapping: 'ended' } } };
+}
+
+function applyHysteresis(
   prev: ComponentState,
   obs: Observation,
   t: HysteresisThresholds,
@@ -69,12 +131,17 @@ export function lastReadStatus(state: ComponentState): Status {
   return state.candidate ?? state.status;
 }
 
+/** Same contents (the version aside): the caller can skip the write. */
 export function componentStatesEqual(a: ComponentState, b: ComponentState): boolean {
   return (
     a.status === b.status &&
     a.since === b.since &&
     a.candidate === b.candidate &&
     a.candidateCount === b.candidateCount &&
-    a.candidateSince === b.candidateSince
+    a.candidateSince === b.candidateSince &&
+    (a.changes ?? []).join() === (b.changes ?? []).join() &&
+    a.flappingSince === b.flappingSince &&
+    a.lastRead === b.lastRead &&
+    a.lastReadChangeAt === b.lastReadChangeAt
   );
 }

@@ -1,6 +1,7 @@
 import type { EscalationPolicy } from '../config/schema.js';
 import { isDark, isImpaired, stateSeverity, type ServiceState } from './nena.js';
-import type { AffectedService, ConcurrentComponent, Incident, Notice, NoticeReason, Phase } from './records.js';
+import type { Model } from './model.js';
+import type { AffectedService, Certainty, ConcurrentComponent, Incident, Notice, NoticeReason, Phase } from './records.js';
 import { MINUTE } from './clock.js';
 
 /** A service's current state as the incident sees it: is it impaired by this incident's cause? */
@@ -36,11 +37,30 @@ function affectedByCause(view: ServiceView, cause: string): boolean {
   return isImpaired(view.state) && view.causes.includes(cause);
 }
 
+/**
+ * Corroboration: one source makes an incident "suspected"; independent sources agreeing (two or
+ * more distinct sources with trouble on its services), or one authoritative source, confirm it.
+ */
+export function certaintyOf(sources: readonly string[], authoritative: ReadonlySet<string>): Certainty {
+  return new Set(sources).size >= 2 || sources.some((s) => authoritative.has(s)) ? 'confirmed' : 'suspected';
+}
+
+/** Folds the current supporting sources in; once confirmed, an incident stays confirmed. */
+export function corroborate(incident: Incident, sources: readonly string[], authoritative: ReadonlySet<string>, now: Date): { incident: Incident; confirmedNow: boolean } {
+  const merged = [...new Set([...incident.sources, ...sources])].sort();
+  if (incident.certainty === 'confirmed') return { incident: merged.length === incident.sources.length ? incident : { ...incident, sources: merged }, confirmedNow: false };
+  const certainty = certaintyOf(merged, authoritative);
+  if (certainty === 'suspected') return { incident: merged.length === incident.sources.length ? incident : { ...incident, sources: merged }, confirmedNow: false };
+  return { incident: { ...incident, sources: merged, certainty, confirmedAt: now.toISOString() }, confirmedNow: true };
+}
+
 export function openIncident(
   causeComponentId: string,
   views: readonly ServiceView[],
   concurrent: readonly ConcurrentComponent[],
   now: Date,
+  sources: readonly string[] = [],
+  authoritative: ReadonlySet<string> = new Set(),
 ): Incident {
   const openedAt = now.toISOString();
   const services: Record<string, AffectedService> = {};
@@ -60,6 +80,9 @@ export function openIncident(
     status: 'open',
     services,
     concurrent: [...concurrent],
+    sources: [...new Set(sources)].sort(),
+    certainty: certaintyOf(sources, authoritative),
+    ...(certaintyOf(sources, authoritative) === 'confirmed' ? { confirmedAt: openedAt } : {}),
     noticeSeq: 0,
     version: 0,
   };
@@ -108,15 +131,25 @@ export function darkPsaps(incident: Incident, psapOf: (serviceId: string) => str
   return [...ids].sort();
 }
 
-/** FCC escalation: a PSAP dark for ≥ downMinutes, or ≥ minPsaps PSAPs dark at once. */
+/** States the incident's impaired services are in. */
+export function impairedStates(incident: Incident, stateOf: (serviceId: string) => string | undefined): string[] {
+  const states = Object.entries(incident.services)
+    .filter(([, s]) => isImpaired(s.state))
+    .map(([id]) => stateOf(id))
+    .filter((s): s is string => s !== undefined);
+  return [...new Set(states)].sort();
+}
+
+/** FCC escalation: a PSAP dark for ≥ downMinutes, ≥ minPsaps PSAPs dark at once, or ≥ minStates states. */
 export function escalationDue(
   incident: Incident,
   now: Date,
   policy: EscalationPolicy,
-  psapOf: (serviceId: string) => string,
+  model: Pick<Model, 'psapOf' | 'services'>,
 ): boolean {
   if (incident.status !== 'open' || incident.escalatedAt) return false;
-  if (darkPsaps(incident, psapOf).length >= policy.minPsaps) return true;
+  if (darkPsaps(incident, model.psapOf).length >= policy.minPsaps) return true;
+  if (impairedStates(incident, (id) => model.services.get(id)?.state).length >= policy.minStates) return true;
   return Object.values(incident.services).some(
     (s) => isDark(s.state) && s.darkSince !== undefined && now.getTime() - Date.parse(s.darkSince) >= policy.downMinutes * MINUTE,
   );
@@ -134,6 +167,7 @@ export function nextUpdateBy(incident: Incident, policy: EscalationPolicy): stri
 }
 
 function phaseOf(reason: NoticeReason): Phase {
+  // 'confirmed' is an update to those who heard the suspicion, and the first word to the rest.
   if (reason === 'opened') return 'initial';
   return reason === 'resolved' ? 'final' : 'update';
 }

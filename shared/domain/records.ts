@@ -17,6 +17,13 @@ export interface ComponentState {
   candidate?: Status;
   candidateCount: number;
   candidateSince?: string;
+  /** Times of confirmed changes inside the flap window (flap damping). */
+  changes?: string[];
+  /** Set while the component is held as flapping: its status does not follow the reads. */
+  flappingSince?: string;
+  /** While flapping: the last read, and when the reads last changed (to see them settle). */
+  lastRead?: Status;
+  lastReadChangeAt?: string;
   version: number;
 }
 
@@ -38,11 +45,12 @@ export interface Transition {
   to: string;
   at: string;
   /** For a component: the observation that confirmed it. For a service: the causing components. */
-  evidence: { observation?: Observation; causes?: string[] };
+  evidence: { observation?: Observation; causes?: string[]; flapping?: 'started' | 'ended' };
 }
 
 export type Phase = 'initial' | 'update' | 'final';
-export type NoticeReason = 'opened' | 'changed' | 'escalated' | 'reminder' | 'resolved';
+export type NoticeReason = 'opened' | 'changed' | 'confirmed' | 'escalated' | 'reminder' | 'resolved';
+export type Certainty = 'suspected' | 'confirmed';
 
 export interface AffectedService {
   state: ServiceState;
@@ -70,6 +78,11 @@ export interface Incident {
   services: Record<string, AffectedService>;
   /** Upstream trouble in the same window that is not a declared dependency: never "the cause". */
   concurrent: ConcurrentComponent[];
+  /** "suspected" on one source; "confirmed" once independent sources agree (or an authoritative one says so). */
+  certainty: Certainty;
+  /** The sources whose trouble supports the incident. */
+  sources: string[];
+  confirmedAt?: string;
   escalatedAt?: string;
   resolvedAt?: string;
   /** Sequence number of the last notice issued (0 = none yet). */

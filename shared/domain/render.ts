@@ -15,6 +15,7 @@ export interface Rendered {
 const LABEL: Record<Notice['reason'], string> = {
   opened: 'ALERT',
   changed: 'UPDATE',
+  confirmed: 'CONFIRMED',
   reminder: 'UPDATE',
   escalated: 'ESCALATION',
   resolved: 'ALL CLEAR',
@@ -78,7 +79,7 @@ export function render(route: Route, channel: Channel, ctx: Omit<Ctx, 'route'>):
 function renderSms(route: Route, ctx: Ctx): string {
   const { notice } = ctx;
   const inc = notice.incident;
-  const head = `911 ${LABEL[notice.reason]}:`;
+  const head = `911 ${LABEL[notice.reason]}${inc.certainty === 'suspected' && notice.reason !== 'resolved' ? ' (suspected)' : ''}:`;
   const ref = `Inc ${inc.id}`;
   switch (route.recipient.role) {
     case 'psap': {
@@ -88,7 +89,7 @@ function renderSms(route: Route, ctx: Ctx): string {
         const state = s?.state ?? 'Normal';
         const fallback = svc.fallbackNumbers[0];
         return isDark(state)
-          ? `${svc.name} ${svc.state} ${stateWords(state)} since ${clockTime(s!.darkSince ?? s!.since, svc.timeZone)}${fallback ? `, public fallback ${dialable(fallback)}` : ''}`
+          ? `${svc.name} ${svc.state} ${stateWords(state)} since ${clockTime(s!.darkSince ?? s!.since, svc.timeZone)}${fallback ? `, fallback ${dialable(fallback)}` : ''}`
           : `${svc.name} ${svc.state} ${stateWords(state)}`;
       };
       const anyDark = neighbours.some((svc) => isDark(inc.services[svc.id]?.state ?? 'Normal'));
@@ -96,7 +97,7 @@ function renderSms(route: Route, ctx: Ctx): string {
       return composeSms([
         { text: head },
         { text: lead },
-        { text: anyDark ? 'Expect rollover calls.' : '' },
+        { text: anyDark ? 'Expect rollover.' : '' },
         { text: ref },
         { text: anyDark ? `Ack ${ackCode(inc.id)}` : '', optional: true },
       ]);
@@ -214,6 +215,10 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
     '',
     ...lead,
     ...(lead.length ? [''] : []),
+    inc.certainty === 'confirmed'
+      ? `Certainty: CONFIRMED by independent sources (${inc.sources.join(', ')}).`
+      : `Certainty: SUSPECTED - reported by one source (${inc.sources.join(', ') || 'none'}), not yet corroborated.`,
+    '',
     'FCC 47 CFR 4.9(h) notice fields',
     ...fields.map(([k, v], i) => `${String(i + 1).padStart(2)}. ${`${k}:`.padEnd(30)}${v}`),
     '',

@@ -40,7 +40,8 @@ export function adjacentTo(psapId: string, darkPsapIds: readonly string[], model
  * - the FCC liaison once the incident is escalated;
  * - an escalation notice goes to the FCC liaison only (everyone else already knows);
  * - everyone told before hears every later update, reminder and the all-clear, so no all-clear
- *   is ever lost.
+ *   is ever lost;
+ * - an audience configured to hear at "confirmed" hears nothing while the incident is suspected.
  * Ops hears about blind monitors and pipeline faults, not about incidents.
  */
 export function routeNotice(notice: Notice, model: Model, previouslyNotified: ReadonlySet<string>): Route[] {
@@ -56,7 +57,9 @@ export function routeNotice(notice: Notice, model: Model, previouslyNotified: Re
   for (const r of model.recipients) {
     if (reason === 'escalated' && r.role !== 'fcc-liaison') continue;
     let hears = previouslyNotified.has(r.id);
-    if (reason !== 'resolved') {
+    // An audience configured to hear only confirmed incidents waits for corroboration.
+    const waits = model.config.corroboration.hearAt[r.role] === 'confirmed' && incident.certainty !== 'confirmed';
+    if (reason !== 'resolved' && !waits) {
       switch (r.role) {
         case 'psap':
           hears ||= r.psap !== undefined && adjacentTo(r.psap, darkNow, model).length > 0;

@@ -1,5 +1,6 @@
 import type { DependencyConfig, ServiceConfig } from '../config/schema.js';
-import { parseServiceState, stateSeverity, type ServiceState } from './nena.js';
+import { noMaintenance, type ActiveMaintenance } from './maintenance.js';
+import { isDark, parseServiceState, stateSeverity, type ServiceState } from './nena.js';
 import type { Status } from './status.js';
 
 /**
@@ -35,15 +36,26 @@ export interface DerivedServiceState {
   causes: string[];
 }
 
-/** A service's state is the worst effect among its dependencies. */
+/** Inside a maintenance window trouble that leaves the service usable is planned; dark breaks through. */
+function underMaintenance(effect: ServiceState): ServiceState {
+  return effect === 'Normal' || isDark(effect) ? effect : 'ScheduledMaintenanceAvailable';
+}
+
+/**
+ * A service's state is the worst effect among its dependencies; a window on the service or on a
+ * component turns its non-dark effects into ScheduledMaintenanceAvailable.
+ */
 export function deriveServiceState(
-  service: Pick<ServiceConfig, 'dependsOn'>,
+  service: Pick<ServiceConfig, 'id' | 'dependsOn'>,
   componentStatus: (componentId: string) => Status,
+  maintenance: ActiveMaintenance = noMaintenance,
 ): DerivedServiceState {
   let state: ServiceState = 'Normal';
   let causes: string[] = [];
+  const serviceWindow = maintenance.services.has(service.id);
   for (const dep of service.dependsOn) {
-    const effect = dependencyEffect(dep, componentStatus(dep.component));
+    const raw = dependencyEffect(dep, componentStatus(dep.component));
+    const effect = serviceWindow || maintenance.components.has(dep.component) ? underMaintenance(raw) : raw;
     if (stateSeverity(effect) > stateSeverity(state)) {
       state = effect;
       causes = [dep.component];

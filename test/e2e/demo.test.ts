@@ -28,7 +28,7 @@ describe('the bundled demo scenario', () => {
 
   test('3: the neighbours get an SMS naming the dark PSAP and its fallback number', () => {
     const ramsey = sent('ramsey-floor', 'initial').find((d) => d.channel === 'sms')!;
-    expect(ramsey.text).toMatch(/^911 ALERT: neighbor PSAP Hennepin County 911 MN DOWN since \d\d:\d\d CDT, public fallback 612-555-0100\. Expect rollover calls\./);
+    expect(ramsey.text).toMatch(/^911 ALERT \(suspected\): neighbor PSAP Hennepin County 911 MN DOWN since \d\d:\d\d CDT, fallback 612-555-0100\. Expect rollover\./);
     expect(sent('anoka-floor', 'initial')[0]!.text).toContain('Hennepin County 911'); // Hennepin's backup partner
     expect(sent('pinal-floor', 'initial')[0]!.text).toContain('Maricopa Region 911 AZ DOWN');
     expect(sent('pinal-floor', 'initial')[0]!.text).toContain('602-555-0142');

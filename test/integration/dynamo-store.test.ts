@@ -53,6 +53,8 @@ const incident = (causeComponentId: string, over: Partial<Incident> = {}): Incid
   status: 'open',
   services: { 'psap-a': { state: 'Down', since: T0, darkSince: T0, worst: 'Down' } },
   concurrent: [{ componentId: 'aws-us-east-1', status: 'degraded', since: T0 }],
+  certainty: 'suspected',
+  sources: ['vendor'],
   noticeSeq: 0,
   version: 0,
   ...over,

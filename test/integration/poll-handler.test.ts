@@ -72,7 +72,7 @@ describe('functions/poll handler', () => {
     expect(numbers).toEqual(['+15205550166', '+16515550198', '+17635550187']);
     expect(sns).toHaveReceivedCommandWith(PublishCommand, {
       PhoneNumber: '+16515550198',
-      Message: expect.stringMatching(/^911 ALERT: neighbor PSAP Hennepin County 911 MN DOWN/),
+      Message: expect.stringMatching(/^911 ALERT \(suspected\): neighbor PSAP Hennepin County 911 MN DOWN/),
       MessageAttributes: { 'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' } },
     });
 

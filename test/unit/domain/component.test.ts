@@ -2,7 +2,7 @@ import { applyObservation, initialComponentState, lastReadStatus } from '../../.
 import type { ComponentState } from '../../../shared/domain/records.js';
 import type { Status } from '../../../shared/domain/status.js';
 
-const thresholds = { openAfter: 2, closeAfter: 3, blindAfter: 3 };
+const thresholds = { openAfter: 2, closeAfter: 3, blindAfter: 3, flapWindowMinutes: 30, flapMaxChanges: 4, flapStableMinutes: 10 };
 const minute = (n: number) => new Date(Date.UTC(2026, 8, 28, 23, n)).toISOString();
 
 /** Feeds reads one a minute; returns the confirmed status after each read and the transitions. */
@@ -77,5 +77,53 @@ describe('component hysteresis (open after 2 bad reads, close after 3 good, blin
     expect(lastReadStatus(replay(['major_outage']).state)).toBe('major_outage');
     expect(lastReadStatus(replay(['major_outage', 'major_outage', 'operational']).state)).toBe('operational');
     expect(lastReadStatus(replay([]).state)).toBe('operational');
+  });
+});
+
+describe('flap damping (more than 4 confirmed changes in 30 min holds the component; released after 10 stable min)', () => {
+  const fast = { ...thresholds, openAfter: 1, closeAfter: 1 };
+  /** One read a minute with open/close after one read, so every change is confirmed. */
+  function replayFast(reads: Status[]) {
+    let state = initialComponentState('routing', minute(0));
+    const log: string[] = [];
+    reads.forEach((status, i) => {
+      const r = applyObservation(state, { sourceId: 'vendor', componentId: 'routing', status, observedAt: minute(i + 1) }, fast);
+      state = r.next;
+      if (r.transition) log.push(`${r.transition.from}->${r.transition.to}${r.transition.evidence.flapping ? ` (flapping ${r.transition.evidence.flapping})` : ''}@${i + 1}`);
+    });
+    return { state, log };
+  }
+  const flap: Status[] = ['major_outage', 'operational', 'major_outage', 'operational', 'major_outage', 'operational', 'major_outage'];
+
+  test('the fifth change in the window holds it at the worse state, reported once', () => {
+    const { state, log } = replayFast(flap);
+    expect(log).toEqual([
+      'operational->major_outage@1',
+      'major_outage->operational@2',
+      'operational->major_outage@3',
+      'major_outage->operational@4',
+      'operational->major_outage (flapping started)@5',
+    ]);
+    expect(state.status).toBe('major_outage');
+    expect(state.flappingSince).toBe(minute(5));
+  });
+
+  test.each<[string, Status[], Status, string | undefined]>([
+    ['still changing: held, nothing new reported', [...flap, 'operational', 'major_outage'], 'major_outage', undefined],
+    ['settles healthy for 10 minutes: released to operational', [...flap, ...Array<Status>(11).fill('operational')], 'operational', 'major_outage->operational (flapping ended)@18'],
+    ['settles down for 10 minutes: released, still major_outage', [...flap, ...Array<Status>(10).fill('major_outage')], 'major_outage', 'major_outage->major_outage (flapping ended)@17'],
+  ])('%s', (_name, reads, status, lastTransition) => {
+    const { state, log } = replayFast(reads);
+    expect(state.status).toBe(status);
+    if (lastTransition) expect(log.at(-1)).toBe(lastTransition);
+    else expect(log).toHaveLength(5);
+  });
+
+  test('changes spread wider than the window never count as flapping', () => {
+    const slow: Status[] = [];
+    for (let i = 0; i < 6; i++) slow.push(...Array<Status>(10).fill(i % 2 === 0 ? 'major_outage' : 'operational'));
+    const { state, log } = replayFast(slow);
+    expect(state.flappingSince).toBeUndefined();
+    expect(log).toHaveLength(6);
   });
 });

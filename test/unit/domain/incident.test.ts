@@ -1,4 +1,5 @@
 import {
+  corroborate,
   escalationDue,
   incidentId,
   issueNotice,
@@ -14,7 +15,7 @@ const T0 = new Date('2026-09-29T00:00:00Z');
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
 const view = (serviceId: string, state: ServiceState, causes = ['routing'], since = T0.toISOString()): ServiceView => ({ serviceId, state, since, causes });
 const model = testModel();
-const policy = { downMinutes: 30, minPsaps: 2, updateEveryMinutes: 120 };
+const policy = { downMinutes: 30, minPsaps: 2, minStates: 3, updateEveryMinutes: 120 };
 
 describe('incidents', () => {
   test('the id is stable for the same cause and discovery time, and differs otherwise', () => {
@@ -72,14 +73,14 @@ describe('incidents', () => {
     ['partial for an hour is not dark', [view('hennepin', 'Partial')], 60, false],
   ])('escalation: %s → %s', (_name, views, minutes, due) => {
     const inc = openIncident('routing', views, [], T0);
-    expect(escalationDue(inc, at(minutes), policy, model.psapOf)).toBe(due);
+    expect(escalationDue(inc, at(minutes), policy, model)).toBe(due);
   });
 
   test('an escalated incident is not escalated again', () => {
     const inc = openIncident('routing', [view('hennepin', 'Down')], [], T0);
     const { incident } = issueNotice(inc, 'escalated', at(30));
     expect(incident.escalatedAt).toBe(at(30).toISOString());
-    expect(escalationDue(incident, at(90), policy, model.psapOf)).toBe(false);
+    expect(escalationDue(incident, at(90), policy, model)).toBe(false);
   });
 
   test.each<[number, boolean]>([
@@ -102,5 +103,36 @@ describe('incidents', () => {
     expect(notice).toMatchObject({ incidentId: inc.id, seq: 5, phase, reason, createdAt: at(1).toISOString() });
     expect(incident.noticeSeq).toBe(5);
     expect(notice.incident).toBe(incident);
+  });
+});
+
+describe('corroboration and the states rule', () => {
+  test.each<[string, string[], string[], 'suspected' | 'confirmed']>([
+    ['one source', ['vendor'], [], 'suspected'],
+    ['the same source twice', ['vendor', 'vendor'], [], 'suspected'],
+    ['a vendor page and an agency report agree', ['vendor', 'agency-report'], [], 'confirmed'],
+    ['an authoritative source alone', ['agency-report'], ['agency-report'], 'confirmed'],
+    ['no source at all', [], [], 'suspected'],
+  ])('%s → %s', (_name, sources, authoritative, certainty) => {
+    const inc = openIncident('routing', [view('hennepin', 'Down')], [], T0, sources, new Set(authoritative));
+    expect(inc.certainty).toBe(certainty);
+    expect(inc.confirmedAt).toBe(certainty === 'confirmed' ? T0.toISOString() : undefined);
+  });
+
+  test('a second source confirms an open incident once, and it stays confirmed', () => {
+    const inc = openIncident('routing', [view('hennepin', 'Down')], [], T0, ['vendor']);
+    const first = corroborate(inc, ['vendor', 'hennepin-heartbeat'], new Set(), at(3));
+    expect(first).toMatchObject({ confirmedNow: true, incident: { certainty: 'confirmed', confirmedAt: at(3).toISOString(), sources: ['hennepin-heartbeat', 'vendor'] } });
+    const again = corroborate(first.incident, ['vendor'], new Set(), at(5));
+    expect(again.confirmedNow).toBe(false);
+    expect(again.incident.certainty).toBe('confirmed');
+  });
+
+  test.each<[number, boolean]>([
+    [3, false],
+    [2, true],
+  ])('with minStates %i, an incident across MN and AZ escalates: %s', (minStates, due) => {
+    const inc = openIncident('routing', [view('hennepin', 'Partial'), view('maricopa', 'Partial')], [], T0);
+    expect(escalationDue(inc, T0, { ...policy, minPsaps: 5, minStates }, model)).toBe(due);
   });
 });

@@ -43,14 +43,14 @@ describe('rendering', () => {
       const { notice: n, routes } = notice('opened', [view('hennepin'), view('maricopa'), view('pinal'), view('anoka')], m);
       const text = render(routeFor(routes, 'ramsey-floor'), 'sms', { notice: n, model: m, policy }).text;
       expect(fitsOneSms(text)).toBe(true);
-      expect(text).toMatch(/^911 ALERT: 4 neighbor PSAPs/);
+      expect(text).toMatch(/^911 ALERT \(suspected\): 4 neighbor PSAPs/);
     });
   });
 
   test('the neighbour PSAP SMS names the dark PSAP, its fallback number, rollover, incident and ack code', () => {
     const { notice: n, routes } = notice('opened');
     const { text } = render(routeFor(routes, 'ramsey-floor'), 'sms', { notice: n, model, policy });
-    expect(text).toBe(`911 ALERT: neighbor PSAP Hennepin County 911 MN DOWN since 19:10 CDT, public fallback 612-555-0100. Expect rollover calls. Inc ${n.incidentId} Ack ${n.incidentId.slice(-4).toUpperCase()}`);
+    expect(text).toBe(`911 ALERT (suspected): neighbor PSAP Hennepin County 911 MN DOWN since 19:10 CDT, fallback 612-555-0100. Expect rollover. Inc ${n.incidentId} Ack ${n.incidentId.slice(-4).toUpperCase()}`);
   });
 
   test('the all-clear SMS tells the neighbour the PSAP is back', () => {

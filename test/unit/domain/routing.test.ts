@@ -50,3 +50,21 @@ describe('who hears about a notice', () => {
     expect(ramsey?.channels).toEqual(['sms', 'email']);
   });
 });
+
+describe('hearing at suspected or confirmed', () => {
+  const strict = testModel({ corroboration: { hearAt: { psap: 'suspected', 'county-manager': 'confirmed', 'fcc-liaison': 'confirmed' } } });
+  function heard(sources: string[], told: string[] = []) {
+    const inc = openIncident('routing', [view('hennepin', 'Down')], [], T0, sources);
+    const { notice } = issueNotice(issueNotice(inc, 'escalated', T0).incident, 'changed', T0);
+    return routeNotice(notice, strict, new Set(told)).map((r) => r.recipient.id).sort();
+  }
+  test('while suspected, only the audiences that hear at "suspected" are told', () => {
+    expect(heard(['vendor'])).toEqual(['anoka-floor', 'ramsey-floor']);
+  });
+  test('once confirmed, the others are told too', () => {
+    expect(heard(['vendor', 'agency'])).toEqual(['anoka-floor', 'fcc', 'hennepin-em', 'ramsey-floor']);
+  });
+  test('someone already told keeps hearing, confirmed or not', () => {
+    expect(heard(['vendor'], ['hennepin-em'])).toEqual(['anoka-floor', 'hennepin-em', 'ramsey-floor']);
+  });
+});

@@ -37,7 +37,7 @@ describe('what a component status means for a dependent 911 service', () => {
     // a known outage is worse than being blind elsewhere
     [{ routing: 'unknown', ali: 'major_outage' }, 'Partial', ['ali']],
   ])('components %j make the service %s (causes %j)', (statuses, state, causes) => {
-    const service = { dependsOn: [dep('Down'), { component: 'ali', effect: 'Partial' as const }] };
+    const service = { id: 'hennepin', dependsOn: [dep('Down'), { component: 'ali', effect: 'Partial' as const }] };
     expect(deriveServiceState(service, (id) => statuses[id]!)).toEqual({ state, causes });
   });
 

@@ -1,0 +1,95 @@
+import type { MaintenanceConfig } from '../config/schema.js';
+
+/**
+ * Maintenance windows: one-off or recurring, written in local wall time of a time zone (DST
+ * included), scoped to components or services. Inside a window, trouble that leaves a service
+ * usable reads as ScheduledMaintenanceAvailable; a dark state (Down, …) breaks through.
+ */
+
+export interface Occurrence {
+  windowId: string;
+  start: string;
+  end: string;
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/** Offset of `timeZone` from UTC at the instant `utcMs`, in ms (east positive). */
+function zoneOffset(utcMs: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(new Date(utcMs));
+  const n = (t: string) => Number(parts.find((p) => p.type === t)!.value);
+  return Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second')) - Math.floor(utcMs / 1000) * 1000;
+}
+
+/** The UTC instant of a local wall time ("2026-10-04T02:00") in a zone; twice refined for DST edges. */
+export function zonedToUtc(local: string, timeZone: string): number {
+  const [date, time] = local.split('T') as [string, string];
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const [hh, mm] = time.split(':').map(Number) as [number, number];
+  const wall = Date.UTC(y, m - 1, d, hh, mm);
+  let utc = wall - zoneOffset(wall, timeZone);
+  utc = wall - zoneOffset(utc, timeZone);
+  return utc;
+}
+
+/** The local calendar date ("2026-10-04") of an instant in a zone. */
+function localDate(utcMs: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(utcMs));
+}
+
+function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
+}
+
+/** The occurrence of a window that contains `now`, if any. */
+export function occurrenceAt(w: MaintenanceConfig, now: Date): Occurrence | undefined {
+  const t = now.getTime();
+  const [firstDate, time] = w.start.split('T') as [string, string];
+  const firstStart = zonedToUtc(w.start, w.timeZone);
+  if (t < firstStart) return undefined;
+  if (w.until !== undefined && t >= zonedToUtc(w.until, w.timeZone)) return undefined;
+  const candidates: number[] = [];
+  if (w.repeat === 'none') candidates.push(firstStart);
+  else {
+    // Occurrences starting on today's or earlier local dates may still be running.
+    const today = localDate(t, w.timeZone);
+    const lookback = Math.ceil(w.durationMinutes / (24 * 60)) + (w.repeat === 'weekly' ? 7 : 1);
+    for (let back = 0; back <= lookback; back++) {
+      const date = addDays(today, -back);
+      if (date < firstDate) break;
+      const dayDiff = Math.round((Date.parse(`${date}T00:00:00Z`) - Date.parse(`${firstDate}T00:00:00Z`)) / DAY);
+      if (w.repeat === 'weekly' && dayDiff % 7 !== 0) continue;
+      candidates.push(zonedToUtc(`${date}T${time}`, w.timeZone));
+    }
+  }
+  for (const start of candidates) {
+    const end = start + w.durationMinutes * MINUTE;
+    if (t >= start && t < end) return { windowId: w.id, start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+  }
+  return undefined;
+}
+
+export interface ActiveMaintenance {
+  occurrences: Occurrence[];
+  components: ReadonlySet<string>;
+  services: ReadonlySet<string>;
+}
+
+export function activeMaintenance(windows: readonly MaintenanceConfig[], now: Date): ActiveMaintenance {
+  const occurrences: Occurrence[] = [];
+  const components = new Set<string>();
+  const services = new Set<string>();
+  for (const w of windows) {
+    const o = occurrenceAt(w, now);
+    if (!o) continue;
+    occurrences.push(o);
+    w.components.forEach((c) => components.add(c));
+    w.services.forEach((s) => services.add(s));
+  }
+  return { occurrences, components, services };
+}
+
+export const noMaintenance: ActiveMaintenance = { occurrences: [], components: new Set(), services: new Set() };
