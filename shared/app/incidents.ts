@@ -8,6 +8,7 @@ import {
   updateIncident,
   type ServiceView,
 } from '../domain/incident.js';
+import { maintenanceCause, maintenanceIncident, occurrenceAt } from '../domain/maintenance.js';
 import type { Model } from '../domain/model.js';
 import { isImpaired } from '../domain/nena.js';
 import type { ComponentState, ConcurrentComponent, Incident, Notice, NoticeReason, ServiceStateRecord } from '../domain/records.js';
@@ -76,7 +77,9 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
   }
 
   const notices: Notice[] = [];
+  notices.push(...(await evaluateMaintenance(input, open)));
   for (const incident of open.values()) {
+    if (incident.kind === 'maintenance') continue;
     const reasons: NoticeReason[] = [];
     let next: Incident = incident;
     if (incident.noticeSeq === 0) {
@@ -114,4 +117,41 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
     if (next.status === 'resolved') log.info('incident resolved', { incidentId: next.id });
   }
   return { notices };
+}
+
+/** Windows with `notify`: a start notice when an occurrence begins, a final one when it ends. */
+async function evaluateMaintenance(input: Input, open: ReadonlyMap<string, Incident>): Promise<Notice[]> {
+  const { store, model, now } = input;
+  const notices: Notice[] = [];
+  const issue = async (incident: Incident, reason: NoticeReason, changes: Partial<Incident> = {}) => {
+    const issued = issueNotice({ ...incident, ...changes }, reason, now);
+    if ((await store.putNotice(issued.notice)) === 'created') notices.push(issued.notice);
+    try {
+      await store.saveIncident({ ...issued.incident, version: incident.version + 1 }, incident.version);
+    } catch (err) {
+      if (!(err instanceof DialtoneError && err.code === 'STORE.CONFLICT')) throw err;
+    }
+  };
+  for (const w of model.config.maintenance.filter((x) => x.notify)) {
+    const occurrence = occurrenceAt(w, now);
+    let current = open.get(maintenanceCause(w.id));
+    if (current && (!occurrence || current.id !== maintenanceIncident(w, occurrence, model).id)) {
+      await issue(current, 'resolved', { status: 'resolved', resolvedAt: now.toISOString() });
+      current = undefined;
+    }
+    if (!occurrence || current?.noticeSeq) continue;
+    const fresh = current ?? maintenanceIncident(w, occurrence, model);
+    if (!current) {
+      if ((await store.createIncident(fresh)) !== 'created') continue;
+      fresh.version = 1;
+    }
+    await issue(fresh, 'opened');
+  }
+  // A window removed from the config while open still gets its end notice.
+  for (const incident of open.values()) {
+    if (incident.kind !== 'maintenance' || incident.status !== 'open') continue;
+    const windowId = incident.causeComponentId.slice('maintenance:'.length);
+    if (!model.config.maintenance.some((w) => w.id === windowId && w.notify)) await issue(incident, 'resolved', { status: 'resolved', resolvedAt: now.toISOString() });
+  }
+  return notices;
 }

@@ -77,7 +77,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       for (const s of report.sources.filter((x) => x.kind === 'failed')) print(`${t}  source     ${s.sourceId} could not be read: ${s.error}`);
       for (const tr of report.componentTransitions) {
         const c = model.components.get(tr.id);
-        print(`${t}  component  ${c?.name ?? tr.id}: ${tr.from} -> ${tr.to}`);
+        const flap = tr.evidence.flapping === 'started' ? ' (flapping: held, not re-alerted)' : tr.evidence.flapping === 'ended' ? ' (stable again: released)' : '';
+        print(`${t}  component  ${c?.name ?? tr.id}: ${tr.from} -> ${tr.to}${flap}`);
       }
       for (const tr of report.serviceTransitions) {
         const s = model.services.get(tr.id);

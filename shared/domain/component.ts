@@ -128,6 +128,7 @@ function applyHysteresis(
 
 /** The status the component's latest read showed: what an unchanged payload says again. */
 export function lastReadStatus(state: ComponentState): Status {
+  if (state.flappingSince !== undefined) return state.lastRead ?? state.status;
   return state.candidate ?? state.status;
 }
 

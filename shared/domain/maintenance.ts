@@ -1,4 +1,6 @@
 import type { MaintenanceConfig } from '../config/schema.js';
+import type { Model } from './model.js';
+import type { Incident } from './records.js';
 
 /**
  * Maintenance windows: one-off or recurring, written in local wall time of a time zone (DST
@@ -93,3 +95,29 @@ export function activeMaintenance(windows: readonly MaintenanceConfig[], now: Da
 }
 
 export const noMaintenance: ActiveMaintenance = { occurrences: [], components: new Set(), services: new Set() };
+
+/** The slot key of a window's open occurrence (never a component id: ids have no ":"). */
+export const maintenanceCause = (windowId: string) => `maintenance:${windowId}`;
+
+/**
+ * The record of a notified window occurrence: stable id from the window and its start, the
+ * scoped services (and the dependents of scoped components) listed as planned maintenance.
+ */
+export function maintenanceIncident(w: MaintenanceConfig, o: Occurrence, model: Pick<Model, 'dependentsOf'>): Incident {
+  const services = new Set([...w.services, ...w.components.flatMap((c) => model.dependentsOf(c).map((s) => s.id))]);
+  const stamp = o.start.slice(0, 16).replace(/[-:]/g, '');
+  return {
+    id: `MNT-${w.id}-${stamp}`,
+    kind: 'maintenance',
+    causeComponentId: maintenanceCause(w.id),
+    openedAt: o.start,
+    plannedEnd: o.end,
+    status: 'open',
+    services: Object.fromEntries([...services].sort().map((id) => [id, { state: 'ScheduledMaintenanceAvailable' as const, since: o.start, worst: 'ScheduledMaintenanceAvailable' as const }])),
+    concurrent: [],
+    certainty: 'confirmed',
+    sources: [],
+    noticeSeq: 0,
+    version: 0,
+  };
+}

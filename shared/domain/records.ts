@@ -68,9 +68,17 @@ export interface ConcurrentComponent {
   since: string;
 }
 
-/** Transitions grouped by cause: one upstream component's trouble and the 911 services it hit. */
+/**
+ * Transitions grouped by cause: one upstream component's trouble and the 911 services it hit.
+ * A planned maintenance window with `notify` is recorded the same way (kind "maintenance"), so
+ * its start and end notices use the same outbox, routing and delivery bookkeeping.
+ */
 export interface Incident {
   id: string;
+  /** Absent on outages. */
+  kind?: 'maintenance';
+  /** For a maintenance window: the occurrence's planned end. */
+  plannedEnd?: string;
   causeComponentId: string;
   /** Discovery time: when the first affected service transition was confirmed. */
   openedAt: string;
@@ -140,5 +148,50 @@ export interface SourceState {
   consecutiveFailures: number;
   /** When a new payload was last read (an unchanged read does not move it: no write per poll). */
   lastChangedAt?: string;
+  /** Not fetched again before this time: the upstream throttled us (Retry-After on 429/503, exponential backoff). */
+  retryAfterUntil?: string;
+  /** Consecutive throttled responses: the exponent of the backoff (reset by a good read). */
+  backoffCount?: number;
+  /** Heartbeat sources: when the last authenticated heartbeat arrived. */
+  lastHeartbeatAt?: string;
+  /** Push sources: what the source last said, upstream items still open, recent dedupe keys. */
+  push?: PushState;
+  /** Owned by the poll cycle: this source's "monitor blind" episode and whether ops has been told. */
+  blind?: BlindEpisode;
   version: number;
+}
+
+/** What a push source said last: re-read by every poll cycle until the next push changes it. */
+export interface PushedStatus {
+  status: Status;
+  at: string;
+  title?: string;
+  url?: string;
+  upstreamId?: string;
+  error?: string;
+}
+
+export interface PushState {
+  /** Per component: the standing status from the latest push. */
+  standing: Record<string, PushedStatus>;
+  /** Per component: upstream items still open (e.g. AWS Health eventArn) and the status each says. */
+  open?: Record<string, Record<string, Status>>;
+  /** Dedupe keys (and signatures) of recently accepted pushes, newest first, bounded. */
+  seen: string[];
+  lastPushAt?: string;
+}
+
+/**
+ * One "monitor blind" episode (a source unreadable for `blindAfter` reads) or one suspected
+ * egress problem (every polled source failing): ops hears once when it starts and once when it
+ * ends. `id` is the delivery key of both alerts (seq 1 raised, seq 2 cleared).
+ */
+export interface BlindEpisode {
+  id: string;
+  since: string;
+  lastError?: string;
+  /** Every ops delivery of the "raised" alert has settled. */
+  raised: boolean;
+  /** When the source read again (or a cycle was not all-failing); the "cleared" alert is owed. */
+  clearedAt?: string;
 }

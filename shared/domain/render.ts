@@ -1,4 +1,5 @@
 import type { EscalationPolicy, ServiceConfig } from '../config/schema.js';
+import { county } from './counties.js';
 import { ackCode, nextUpdateBy } from './incident.js';
 import type { Model } from './model.js';
 import { isDark, type ServiceState } from './nena.js';
@@ -63,7 +64,9 @@ function affected(ctx: Ctx): Array<{ svc: ServiceConfig; s: AffectedService }> {
 }
 
 const zoneOf = (ctx: Ctx) => affected(ctx)[0]?.svc.timeZone ?? 'UTC';
-const countyOf = (svc: ServiceConfig) => `${svc.county ?? `FIPS ${svc.fips}`} ${svc.state}`;
+/** The config's county name, else the Census name for its FIPS ("Ramsey County", "Richmond city"). */
+const countyName = (svc: ServiceConfig) => svc.county ?? county(svc.fips)?.fullName;
+const countyOf = (svc: ServiceConfig) => `${countyName(svc) ?? `FIPS ${svc.fips}`} ${svc.state}`;
 const states = (ctx: Ctx) => [...new Set(affected(ctx).map((a) => a.svc.state))].sort();
 
 function causeText(ctx: Ctx): { provider: string; component: string } {
@@ -73,6 +76,7 @@ function causeText(ctx: Ctx): { provider: string; component: string } {
 
 export function render(route: Route, channel: Channel, ctx: Omit<Ctx, 'route'>): Rendered {
   const mine = { ...ctx, route };
+  if (ctx.notice.incident.kind === 'maintenance') return renderMaintenance(channel, mine);
   return channel === 'sms' ? { text: renderSms(route, mine) } : renderEmail(route, mine);
 }
 
@@ -178,7 +182,7 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
       break;
   }
 
-  const counties = [...new Map(list.map((a) => [a.svc.fips, `${a.svc.county ?? 'County'} ${a.svc.state} (FIPS ${a.svc.fips})`])).values()];
+  const counties = [...new Map(list.map((a) => [a.svc.fips, `${countyName(a.svc) ?? 'County'} ${a.svc.state} (FIPS ${a.svc.fips})`])).values()];
   const darkNames = list.filter((a) => isDark(a.s.worst)).map((a) => a.svc.name);
   const impact =
     notice.reason === 'resolved'
@@ -232,4 +236,44 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
     notice.reason === 'resolved' ? '' : `Acknowledge: reply ACK ${ackCode(inc.id)}.`,
   ].filter((line, i, all) => !(line === '' && all[i - 1] === ''));
   return { subject, text: `${body.join('\n').trimEnd()}\n` };
+}
+
+/** Planned maintenance: when, what, who is in scope, and that a real outage still alerts. */
+function renderMaintenance(channel: Channel, ctx: Ctx): Rendered {
+  const { notice, model } = ctx;
+  const inc = notice.incident;
+  const list = affected(ctx);
+  const tz = zoneOf(ctx);
+  const window = model.config.maintenance.find((w) => inc.causeComponentId === `maintenance:${w.id}`);
+  const what = window?.components.map((c) => model.components.get(c)).filter((c) => c !== undefined).map((c) => `${c.provider} ${c.name}`).join(', ') || 'planned work';
+  const ended = notice.reason === 'resolved';
+  const label = ended ? 'MAINTENANCE ENDED' : 'MAINTENANCE';
+  const names = list.map((a) => `${a.svc.name} ${a.svc.state}`);
+  const span = `${clockTime(inc.openedAt, tz)}-${clockTime(inc.plannedEnd ?? inc.openedAt, tz)}`;
+  if (channel === 'sms') {
+    return {
+      text: composeSms([
+        { text: `911 ${label}:` },
+        { text: ended ? `${what} maintenance is over.` : `${what}, ${span}, planned.` },
+        { text: names.length ? `Affects ${names.join('; ')}.` : '', optional: true },
+        { text: ended ? '' : 'A real outage still alerts.', optional: true },
+        { text: `Ref ${inc.id}` },
+      ]),
+    };
+  }
+  const subject = truncate(`[dialtone] ${label}: ${what} - ${names[0] ?? ''}${names.length > 1 ? ` +${names.length - 1} more` : ''}`, SUBJECT_LIMIT);
+  const body = [
+    `dialtone planned maintenance - ${label}`,
+    '',
+    `What: ${what}`,
+    `When: ${fullTime(inc.openedAt, tz)} to ${fullTime(inc.plannedEnd ?? inc.openedAt, tz)}${ended ? ` (ended ${fullTime(inc.resolvedAt ?? notice.createdAt, tz)})` : ''}`,
+    'Services in scope:',
+    ...list.map((a) => ` - ${a.svc.name} [${a.svc.kind}], ${countyOf(a.svc)}`),
+    '',
+    ended
+      ? 'The window is over: trouble on these services alerts as usual again.'
+      : 'During the window, degraded service on these dependencies is treated as planned and not alerted; a Down state still alerts at once.',
+    `Reference: ${inc.id}`,
+  ];
+  return { subject, text: `${body.join('\n')}\n` };
 }

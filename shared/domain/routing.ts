@@ -45,6 +45,7 @@ export function adjacentTo(psapId: string, darkPsapIds: readonly string[], model
  * Ops hears about blind monitors and pipeline faults, not about incidents.
  */
 export function routeNotice(notice: Notice, model: Model, previouslyNotified: ReadonlySet<string>): Route[] {
+  if (notice.incident.kind === 'maintenance') return routeMaintenance(notice, model, previouslyNotified);
   const { incident, reason } = notice;
   const darkNow = darkPsapsOf(incident, model, 'now');
   const darkEver = darkPsapsOf(incident, model, 'ever');
@@ -77,6 +78,26 @@ export function routeNotice(notice: Notice, model: Model, previouslyNotified: Re
     if (!hears) continue;
     const darkNeighbours = r.role === 'psap' && r.psap ? adjacentTo(r.psap, darkEver, model) : [];
     routes.push({ recipient: r, darkNeighbours, channels: channelsOf(r) });
+  }
+  return routes;
+}
+
+/**
+ * A notified maintenance window: the PSAPs in scope and their neighbours and backup partners
+ * (planned work next door), and the county managers of the counties in scope. The end notice goes
+ * to whoever heard the start.
+ */
+function routeMaintenance(notice: Notice, model: Model, previouslyNotified: ReadonlySet<string>): Route[] {
+  const scoped = Object.keys(notice.incident.services).map((id) => model.services.get(id)).filter((s) => s !== undefined);
+  const psaps = [...new Set(scoped.map((s) => model.psapOf(s.id)))];
+  const routes: Route[] = [];
+  for (const r of model.recipients) {
+    let hears = previouslyNotified.has(r.id);
+    if (notice.reason !== 'resolved') {
+      if (r.role === 'psap' && r.psap) hears ||= psaps.includes(r.psap) || adjacentTo(r.psap, psaps, model).length > 0;
+      if (r.role === 'county-manager') hears ||= scoped.some((s) => r.jurisdictions.fips.includes(s.fips) || r.jurisdictions.states.includes(s.state));
+    }
+    if (hears) routes.push({ recipient: r, darkNeighbours: [], channels: channelsOf(r) });
   }
   return routes;
 }

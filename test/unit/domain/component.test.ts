@@ -127,3 +127,8 @@ describe('flap damping (more than 4 confirmed changes in 30 min holds the compon
     expect(log).toHaveLength(6);
   });
 });
+
+test('while held as flapping, an unchanged payload repeats the last read, not the held status', () => {
+  const held = { ...initialComponentState('routing', minute(0)), status: 'major_outage' as const, flappingSince: minute(5), lastRead: 'operational' as const, lastReadChangeAt: minute(6) };
+  expect(lastReadStatus(held)).toBe('operational');
+});
