@@ -1,13 +1,14 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readDeliveryLog, type DeliveryLogLine } from '../adapters/local-sender.js';
 import { consoleLog } from '../adapters/console-log.js';
-import { runPollCycle, type CycleReport } from '../app/poll-cycle.js';
+import { acknowledgeReply } from '../app/ack.js';
+import { runPollCycle, type CycleReport, type PipelineDeps } from '../app/poll-cycle.js';
 import { SimulatedClock } from '../domain/clock.js';
 import { durationText } from '../domain/text.js';
 import { LoopbackUpstream } from './loopback-upstream.js';
-import { bindConfig, loadScenario } from './scenario.js';
+import { bindConfig, loadScenario, ScenarioError } from './scenario.js';
 import { dueSources, startLocalPipeline } from './local-pipeline.js';
 
 export interface DemoOptions {
@@ -17,6 +18,8 @@ export interface DemoOptions {
   /** JSON Lines delivery log (replaced at the start of the run). */
   out: string;
   print: (line: string) => void;
+  /** Keep the embedded store under this directory, for `dialtone report`; in memory if absent. */
+  dataDir?: string;
 }
 
 export interface DemoSummary {
@@ -42,6 +45,7 @@ const mmss = (ms: number) => {
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const wallStart = performance.now();
   const scenario = loadScenario(opts.scenarioFile);
+  if (opts.dataDir !== undefined) freshDemoStore(opts.dataDir);
   const clock = new SimulatedClock(scenario.start);
   const upstream = new LoopbackUpstream(scenario.upstreams, clock, scenario.start);
   const base = await upstream.listen();
@@ -52,7 +56,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   // Deliveries happen inside the cycle; they are shown after the transitions that caused them.
   const held: string[] = [];
   const hold = (l: string) => held.push(`        ${l}`);
-  const pipeline = await startLocalPipeline({ config, clock, log: consoleLog('warn', hold), deliveryLogFile: opts.out, print: hold });
+  const pipeline = await startLocalPipeline({ config, clock, log: consoleLog('error', hold), deliveryLogFile: opts.out, print: hold, ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}) });
   const { model } = pipeline.deps;
 
   print(`dialtone demo: ${scenario.name}`);
@@ -61,6 +65,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   print('');
 
   const reports: CycleReport[] = [];
+  const failing = new Set<string>();
   let prevElapsed: number | undefined;
   try {
     for (let elapsed = 0; elapsed <= scenario.durationMs; elapsed += scenario.tickMs) {
@@ -72,9 +77,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
           print(`${t}  upstream   ${step.note ?? `${path.slice(1)} serves ${step.label}`}`);
         }
       }
+      for (const ack of scenario.acks.filter((a) => a.at <= elapsed && (prevElapsed === undefined || a.at > prevElapsed))) {
+        print(`${t}  ack        ${await replyAck(ack.recipient, pipeline.deps, opts.out)}`);
+      }
       const report = await runPollCycle(pipeline.deps, dueSources(config, prevElapsed === undefined ? undefined : scenario.start.getTime() + prevElapsed, clock.now().getTime()));
       reports.push(report);
-      for (const s of report.sources.filter((x) => x.kind === 'failed')) print(`${t}  source     ${s.sourceId} could not be read: ${s.error}`);
+      // A source's failure is shown when it starts and when it ends, not every minute in between.
+      for (const s of report.sources) {
+        const was = failing.has(s.sourceId);
+        if (s.kind === 'failed' && !was) print(`${t}  source     ${s.sourceId} could not be read: ${s.error}`);
+        if (s.kind !== 'failed' && was && s.kind !== 'skipped') print(`${t}  source     ${s.sourceId} can be read again`);
+        if (s.kind === 'failed') failing.add(s.sourceId);
+        else if (s.kind !== 'skipped') failing.delete(s.sourceId);
+      }
       for (const tr of report.componentTransitions) {
         const c = model.components.get(tr.id);
         const flap = tr.evidence.flapping === 'started' ? ' (flapping: held, not re-alerted)' : tr.evidence.flapping === 'ended' ? ' (stable again: released)' : '';
@@ -124,6 +139,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   }
 }
 
+/** The recipient answers its last SMS with the ack code it carried, as a person would. */
+async function replyAck(recipientId: string, deps: PipelineDeps, deliveryLog: string): Promise<string> {
+  const recipient = deps.model.recipients.find((r) => r.id === recipientId);
+  const code = readDeliveryLog(deliveryLog)
+    .filter((d) => d.recipientId === recipientId && d.channel === 'sms')
+    .map((d) => /\bAck ([0-9A-F]{4})\b/.exec(d.text)?.[1])
+    .filter((c) => c !== undefined)
+    .at(-1);
+  if (!recipient?.channels.sms || !code) return `${recipientId} has no SMS with an ack code to answer`;
+  const r = await acknowledgeReply(deps.store, deps.model, { from: recipient.channels.sms, text: `ACK ${code}` }, deps.clock.now());
+  return r.ok ? `${recipientId} replied "ACK ${code}": acknowledged ${r.ack.incidentId}` : `${recipientId} replied "ACK ${code}": ${r.error}`;
+}
+
 function countDuplicates(lines: readonly DeliveryLogLine[]): number {
   const keys = lines.map((l) => `${l.incidentId}|${l.seq}|${l.recipientId}|${l.channel}`);
   return keys.length - new Set(keys).size;
@@ -159,4 +187,21 @@ function printSummary(s: DemoSummary, opts: DemoOptions) {
   p(`  duplicate deliveries  ${s.duplicates}`);
   p(`  missing all-clears    ${s.missingAllClears.length}${s.missingAllClears.length ? `: ${s.missingAllClears.join('; ')}` : ''}`);
   p(`  delivery log          ${opts.out}`);
+  for (const i of opts.dataDir !== undefined ? s.incidents : []) p(`  report                dialtone report ${i.id} --data-dir ${opts.dataDir} --config ${opts.scenarioFile}`);
+}
+
+const DEMO_STORE_MARK = '.dialtone-demo-store';
+
+/**
+ * The demo replays from its scenario's start time, so it needs an empty store. It replaces a
+ * directory only if an earlier demo made it (a mark file says so) and refuses any other
+ * non-empty one: a `dialtone run` store is never wiped by mistake.
+ */
+function freshDemoStore(dir: string): void {
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    if (!existsSync(join(dir, DEMO_STORE_MARK))) throw new ScenarioError(`--data-dir ${dir} is not empty and was not made by the demo; give a new or empty directory`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, DEMO_STORE_MARK), 'made by `dialtone demo --data-dir`; the next demo run with this directory replaces it\n');
 }

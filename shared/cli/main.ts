@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { configJsonSchema, loadConfigFile } from '../config/load.js';
 import { runDemo } from './demo.js';
+import { registerReportCommand } from './report.js';
 import { runLive } from './run.js';
 import { ScenarioError } from './scenario.js';
 
@@ -26,8 +27,9 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     .option('--scenario <file>', 'scenario YAML', BUNDLED_SCENARIO)
     .option('--speed <n>', 'simulated seconds per real second (0 = as fast as possible)', number, 0)
     .option('--out <file>', 'JSON Lines delivery log', '.dialtone/demo-deliveries.jsonl')
-    .action(async (o: { scenario: string; speed: number; out: string }) => {
-      const s = await runDemo({ scenarioFile: o.scenario, speed: o.speed, out: o.out, print: out });
+    .option('--data-dir <dir>', 'keep the embedded store here for `dialtone report` (default: in memory)')
+    .action(async (o: { scenario: string; speed: number; out: string; dataDir?: string }) => {
+      const s = await runDemo({ scenarioFile: o.scenario, speed: o.speed, out: o.out, print: out, ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}) });
       if (s.duplicates > 0 || s.missingAllClears.length > 0) code = 1;
     });
 
@@ -80,6 +82,8 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     .command('schema')
     .description('print the JSON Schema of the monitoring config (for editors)')
     .action(() => out(JSON.stringify(configJsonSchema(), null, 2)));
+
+  registerReportCommand(program, out, { setExitCode: (c) => (code = c) });
 
   try {
     await program.parseAsync(argv);

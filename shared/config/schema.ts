@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { county, countyLabel, retiredCountyNote } from '../domain/counties.js';
 import { SERVICE_STATES } from '../domain/nena.js';
 import { idSchema } from './source-base.js';
 import { polledSourceSchemas } from './sources-polled.js';
@@ -31,6 +32,7 @@ export const escalationSchema = z
     downMinutes: z.number().int().min(1).default(30).describe('escalate to the FCC liaison when a PSAP has been dark this long'),
     minPsaps: z.number().int().min(1).default(2).describe('escalate at once when this many PSAPs are dark in one incident'),
     minStates: z.number().int().min(1).default(2).describe('escalate at once when an incident spans this many states'),
+    noAckMinutes: z.number().int().min(1).max(24 * 60).default(20).describe('escalate when no agency (PSAP or county) told about an incident has acknowledged it this long after it opened'),
     updateEveryMinutes: z.number().int().min(5).max(120).default(120).describe('longest gap between notices of an open incident'),
   })
   .strict();
@@ -142,6 +144,10 @@ export const monitoringConfigSchema = z
     recipients: z.array(recipientSchema).default([]),
     maintenance: z.array(maintenanceSchema).default([]),
     corroboration: corroborationSchema.default(corroborationSchema.parse({})),
+    acks: z
+      .object({ linkBase: z.url({ protocol: /^https$/ }).optional().describe('base URL of the acknowledgement endpoint; emails then carry a signed link (secret: DIALTONE_ACK_SECRET)') })
+      .strict()
+      .default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -173,6 +179,10 @@ export const monitoringConfigSchema = z
       if (s.backup !== undefined && !serviceIds.has(s.backup)) problem(['services', i, 'backup'], `unknown service "${s.backup}"`);
       if (s.psap !== undefined && !psapIds.has(s.psap)) problem(['services', i, 'psap'], `unknown PSAP "${s.psap}"`);
       if (s.kind === 'psap' && s.psap !== undefined) problem(['services', i, 'psap'], 'a PSAP does not belong to another PSAP');
+      const known = county(s.fips);
+      // A malformed code is already a problem of its own (the fips regex).
+      if (!known && /^\d{5}$/.test(s.fips)) problem(['services', i, 'fips'], `unknown county FIPS "${s.fips}"${retiredCountyNote(s.fips) ? `: ${retiredCountyNote(s.fips)}` : ''}`);
+      else if (known && known.state !== s.state) problem(['services', i, 'state'], `state ${s.state} disagrees with county FIPS ${s.fips} (${countyLabel(s.fips)})`);
     });
     unique(cfg.maintenance.map((m) => m.id), (i) => ['maintenance', i, 'id'], 'maintenance window');
     cfg.maintenance.forEach((m, i) => {
