@@ -57,6 +57,7 @@ import type { Store } from '../app/ports.js';
 import { DialtoneError } from '../domain/errors.js';
 import type {
   ComponentState,
+  Acknowledgement,
   Delivery,
   DeliveryKey,
   Incident,
@@ -387,6 +388,14 @@ export class DynamoStore implements Store {
 
   async listDeliveries(incidentId: string): Promise<Delivery[]> {
     return (await this.queryPrefix(`INC#${incidentId}`, 'DLV#')).map((item) => toDomain<Delivery>(item));
+  }
+
+  async putAck(ack: Acknowledgement): Promise<'created' | 'exists'> {
+    return (await this.putIfAbsent({ ...ack, ...key(`INC#${ack.incidentId}`, `ACK#${ack.recipientId}`) })) ? 'created' : 'exists';
+  }
+
+  async listAcks(incidentId: string): Promise<Acknowledgement[]> {
+    return (await this.queryPrefix(`INC#${incidentId}`, 'ACK#')).map((item) => toDomain<Acknowledgement>(item));
   }
 
   // ── plumbing ─────────────────────────────────────────────────────────────────────────────

@@ -4,6 +4,7 @@ import type { Model } from '../domain/model.js';
 import type { Delivery, DeliveryKey, Notice } from '../domain/records.js';
 import { render } from '../domain/render.js';
 import { routeNotice, type Route } from '../domain/routing.js';
+import { ackLink } from './ack.js';
 import type { Log } from './log.js';
 import type { Sender, Store } from './ports.js';
 
@@ -23,6 +24,8 @@ interface Input {
   sender: Sender;
   clock: Clock;
   leaseMs: number;
+  /** Signs acknowledgement links in emails when the config names an ack endpoint. */
+  ackSecret?: string;
 }
 
 /**
@@ -35,13 +38,15 @@ export async function deliverPending(input: Input): Promise<DeliveryReport> {
   const pending = (await store.listPendingNotices()).sort((a, b) => a.incidentId.localeCompare(b.incidentId) || a.seq - b.seq);
   const report: DeliveryReport = { sent: [], failed: [] };
   const history = new Map<string, Delivery[]>();
+  const acks = new Map<string, ReadonlySet<string>>();
 
   for (const notice of pending) {
     if (!history.has(notice.incidentId)) history.set(notice.incidentId, await store.listDeliveries(notice.incidentId));
     const known = history.get(notice.incidentId)!;
     // Everyone we tried to tell before (sent or still retrying) is owed every later notice, the all-clear above all.
     const told = new Set(known.filter((d) => d.seq < notice.seq).map((d) => d.recipientId));
-    const routes = routeNotice(notice, model, told).sort((a, b) => ROLE_ORDER[a.recipient.role] - ROLE_ORDER[b.recipient.role]);
+    if (!acks.has(notice.incidentId)) acks.set(notice.incidentId, new Set((await store.listAcks(notice.incidentId)).map((a) => a.recipientId)));
+    const routes = routeNotice(notice, model, told, acks.get(notice.incidentId)).sort((a, b) => ROLE_ORDER[a.recipient.role] - ROLE_ORDER[b.recipient.role]);
     let settled = true;
     for (const route of routes) {
       for (const channel of route.channels) {
@@ -61,7 +66,13 @@ export async function deliverPending(input: Input): Promise<DeliveryReport> {
 
 function buildDelivery(notice: Notice, route: Route, channel: Delivery['channel'], input: Input): Delivery {
   const now = input.clock.now();
-  const { subject, text } = render(route, channel, { notice, model: input.model, policy: input.model.config.escalation });
+  const rendered = render(route, channel, { notice, model: input.model, policy: input.model.config.escalation });
+  const { subject } = rendered;
+  const linkBase = input.model.config.acks.linkBase;
+  const text =
+    channel === 'email' && linkBase && input.ackSecret && notice.reason !== 'resolved' && notice.incident.kind !== 'maintenance'
+      ? `${rendered.text}Acknowledge online: ${ackLink(linkBase, input.ackSecret, notice.incidentId, route.recipient.id)}\n`
+      : rendered.text;
   return {
     incidentId: notice.incidentId,
     seq: notice.seq,

@@ -2,6 +2,7 @@ import { DialtoneError } from '../domain/errors.js';
 import {
   corroborate,
   escalationDue,
+  noAckEscalationDue,
   issueNotice,
   openIncident,
   reminderDue,
@@ -43,6 +44,12 @@ function concurrentWith(services: readonly string[], input: Input): ConcurrentCo
   return out;
 }
 
+/** Agencies are the PSAPs and county offices told about an incident; their acknowledgement counts. */
+function isAgency(model: Model, recipientId: string): boolean {
+  const role = model.recipients.find((r) => r.id === recipientId)?.role;
+  return role === 'psap' || role === 'county-manager';
+}
+
 /** The sources whose components are in trouble on the given services' dependencies (corroboration evidence). */
 function supportingSources(services: readonly string[], input: Input): string[] {
   const sources = new Set<string>();
@@ -63,10 +70,16 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
   const open = new Map((await store.listOpenIncidents()).map((i) => [i.causeComponentId, i]));
   const authoritative = new Set(model.config.corroboration.authoritativeSources);
 
+  // A service already in an open incident stays there when a second cause appears: that cause
+  // corroborates the incident (same outage, another witness) instead of opening a second one.
+  const listed = new Set([...open.values()].filter((i) => i.kind !== 'maintenance').flatMap((i) => Object.entries(i.services).filter(([, s]) => isImpaired(s.state)).map(([id]) => id)));
   for (const cause of new Set(views.filter((v) => isImpaired(v.state)).flatMap((v) => v.causes))) {
     if (open.has(cause)) continue;
-    const affected = views.filter((v) => isImpaired(v.state) && v.causes.includes(cause)).map((v) => v.serviceId);
-    const fresh = openIncident(cause, views, concurrentWith(affected, input), now, supportingSources(affected, input), authoritative);
+    const freshViews = views.filter((v) => isImpaired(v.state) && v.causes.includes(cause) && !listed.has(v.serviceId));
+    if (freshViews.length === 0) continue;
+    const affected = freshViews.map((v) => v.serviceId);
+    affected.forEach((id) => listed.add(id));
+    const fresh = openIncident(cause, freshViews, concurrentWith(affected, input), now, supportingSources(affected, input), authoritative);
     if ((await store.createIncident(fresh)) === 'created') {
       open.set(cause, { ...fresh, version: 1 });
       log.info('incident opened', { incidentId: fresh.id, cause, services: affected });
@@ -98,7 +111,13 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
         else if (updated.changed) reasons.push('changed');
       }
     }
-    if (next.status === 'open' && escalationDue(next, now, model.config.escalation, model)) reasons.push('escalated');
+    if (next.status === 'open' && !next.escalatedAt) {
+      if (escalationDue(next, now, model.config.escalation, model)) reasons.push('escalated');
+      else if (now.getTime() - Date.parse(next.openedAt) >= model.config.escalation.noAckMinutes * 60_000) {
+        const agencyAcks = (await store.listAcks(next.id)).filter((a) => isAgency(model, a.recipientId)).length;
+        if (noAckEscalationDue(next, now, model.config.escalation, agencyAcks)) reasons.push('escalated');
+      }
+    }
     if (reasons.length === 0 && reminderDue(next, now, model.config.escalation)) reasons.push('reminder');
     if (reasons.length === 0) continue;
 

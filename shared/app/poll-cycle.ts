@@ -11,7 +11,10 @@ import type { SourceRead } from '../sources/read-source.js';
 import { evaluateIncidents, type IncidentReport } from './incidents.js';
 import { deliverPending, type DeliveryReport } from './deliver.js';
 import { mapLimit, type Log } from './log.js';
+import { deliverOpsAlert, owedAlerts, planOpsAlerts, withBlindEpisode } from './ops-alerts.js';
 import type { Sender, Store } from './ports.js';
+import { pushSourcesOf, standingObservations } from './push-sources.js';
+import { EGRESS_RECORD_ID, type OpsAlert } from '../domain/ops-alert.js';
 
 export type ReadSource = (
   source: PolledSourceConfig,
@@ -30,6 +33,8 @@ export interface PipelineDeps {
   concurrency?: number;
   /** How long a delivery claim is held before another worker may retry it. */
   leaseMs?: number;
+  /** Signs acknowledgement links in emails (config acks.linkBase). */
+  ackSecret?: string;
 }
 
 export interface SourceOutcome {
@@ -38,12 +43,26 @@ export interface SourceOutcome {
   error?: string;
 }
 
-export interface CycleReport extends IncidentReport, DeliveryReport {
-  at: string;
-  sources: SourceOutcome[];
+/** What applying observations did: the evaluate → record → route & render → deliver half of the path. */
+export interface EvaluationReport extends IncidentReport, DeliveryReport {
   componentTransitions: Transition[];
   serviceTransitions: Transition[];
 }
+
+export interface CycleReport extends EvaluationReport {
+  at: string;
+  sources: SourceOutcome[];
+  /**
+   * Every polled source read this cycle failed (two or more were read): our own egress is the
+   * suspect, so the failures did not feed `unknown` to components this cycle.
+   */
+  egressSuspected: boolean;
+  /** Ops alerts raised or cleared by this cycle: a source blind / readable again, suspected egress / its end. */
+  opsAlerts: OpsAlert[];
+}
+
+/** What applying observations needs: the pipeline without the fetch. */
+export type EvaluateDeps = Omit<PipelineDeps, 'readSource' | 'concurrency'>;
 
 function isConflict(err: unknown): boolean {
   return err instanceof DialtoneError && err.code === 'STORE.CONFLICT';
@@ -60,8 +79,9 @@ export async function runPollCycle(deps: PipelineDeps, due?: readonly PolledSour
   const at = now.toISOString();
   const sources = due ?? model.config.sources.filter(isPolled);
 
-  // fetch + observe
-  const prevSources = await store.getSourceStates(sources.map((s) => s.id));
+  // fetch + observe (push sources' and the egress record's states come in the same batch)
+  const pushSources = pushSourcesOf(model);
+  const prevSources = await store.getSourceStates([...sources.map((s) => s.id), ...pushSources.map((s) => s.id), EGRESS_RECORD_ID]);
   const componentIds = [...model.components.keys()];
   const components = await store.getComponentStates(componentIds);
   const stateOf = (id: string): ComponentState => components.get(id) ?? initialComponentState(id, at);
@@ -79,23 +99,85 @@ export async function runPollCycle(deps: PipelineDeps, due?: readonly PolledSour
         state: { sourceId: source.id, consecutiveFailures: (prev?.consecutiveFailures ?? 0) + 1 },
       };
     }
-    await saveSourceStateIfChanged(deps, prev, read.state);
     return { source, read };
   });
+
+  // unknown is not healthy: blind sources and a suspected egress problem (ops-alerts.ts)
+  const ops = planOpsAlerts({ reads, prev: prevSources, blindAfter: model.config.thresholds.blindAfter, at });
+  if (ops.egressSuspected) log.warn('every polled source failed this cycle: suspecting our own egress, components keep their last known state', { sources: reads.length });
 
   const observations: Observation[] = [];
   const outcomes: SourceOutcome[] = [];
   for (const { source, read } of reads) {
-    outcomes.push({ sourceId: source.id, kind: read.kind, ...(read.kind === 'failed' ? { error: read.error.message } : {}) });
+    outcomes.push({
+      sourceId: source.id,
+      kind: read.kind,
+      ...(read.kind === 'failed' ? { error: read.error.message } : read.kind === 'skipped' ? { error: read.reason } : {}),
+    });
     if (read.kind === 'changed') observations.push(...read.observations);
     else if (read.kind === 'unchanged') {
       // The same payload says the same again: each component's last read counts once more.
       for (const c of source.components) observations.push({ sourceId: source.id, componentId: c.id, status: lastReadStatus(stateOf(c.id)), observedAt: at });
-    } else {
+    } else if (read.kind === 'failed') {
       log.warn('source read failed', { sourceId: source.id, code: read.error.code, error: read.error.message });
-      for (const c of source.components) observations.push({ sourceId: source.id, componentId: c.id, status: 'unknown', observedAt: at, error: read.error.message });
+      // Everything failing at once says more about our egress than about N upstreams: hold the components.
+      if (ops.egressSuspected) continue;
+      if (read.observations) observations.push(...read.observations);
+      else for (const c of source.components) observations.push({ sourceId: source.id, componentId: c.id, status: 'unknown', observedAt: at, error: read.error.message });
     }
+    // skipped (throttled, Retry-After): nothing was read, so the components keep their state.
   }
+  // Push sources: heartbeats, and the standing status of each source's latest push.
+  observations.push(...standingObservations(pushSources, prevSources, now));
+
+  // record the sources' state (the reader's, plus the blind bookkeeping) before evaluating
+  const recorded = new Map<string, SourceState | undefined>();
+  for (const [id, next] of ops.states) recorded.set(id, await saveSourceStateIfChanged(deps, prevSources.get(id), next));
+  if (!recorded.has(EGRESS_RECORD_ID) && prevSources.get(EGRESS_RECORD_ID)?.blind) recorded.set(EGRESS_RECORD_ID, prevSources.get(EGRESS_RECORD_ID));
+
+  const evaluation = await applyObservations(deps, observations, { now, components });
+
+  // ops alerts last: the dark PSAP's neighbours come first. An alert owed but not settled (a
+  // failed send) stays owed in the record and is retried by the next cycle.
+  const opsDeliveries: DeliveryReport = { sent: [], failed: [] };
+  const opsDeps = { store, sender: deps.sender, clock: deps.clock, model, log, leaseMs: deps.leaseMs ?? 60_000 };
+  for (const [id, state] of recorded) {
+    if (!state?.blind) continue;
+    let blind: typeof state.blind | undefined = state.blind;
+    for (const alert of owedAlerts(id, state.blind, model)) {
+      if (!(await deliverOpsAlert(opsDeps, alert, opsDeliveries))) break;
+      blind = alert.phase === 'initial' ? { ...blind!, raised: true } : undefined;
+    }
+    if (blind !== state.blind) await saveSourceStateIfChanged(deps, state, withBlindEpisode(withoutVersion(state), blind));
+  }
+
+  return {
+    ...evaluation,
+    at,
+    sources: outcomes,
+    egressSuspected: ops.egressSuspected,
+    opsAlerts: ops.changed,
+    sent: [...evaluation.sent, ...opsDeliveries.sent],
+    failed: [...evaluation.failed, ...opsDeliveries.failed],
+  };
+}
+
+/**
+ * Applies observations: components (hysteresis) → 911 services (dependencies, maintenance) →
+ * incidents → route & render → deliver. The one evaluation path, shared by the poll cycle and
+ * push ingest (shared/app/ingest.ts). `components` lets the caller pass the states it already
+ * read; the map is updated in place.
+ */
+export async function applyObservations(
+  deps: EvaluateDeps,
+  observations: readonly Observation[],
+  opts: { now?: Date; components?: Map<string, ComponentState> } = {},
+): Promise<EvaluationReport> {
+  const { store, model, log } = deps;
+  const now = opts.now ?? deps.clock.now();
+  const at = now.toISOString();
+  const components = opts.components ?? (await store.getComponentStates([...model.components.keys()]));
+  const stateOf = (id: string): ComponentState => components.get(id) ?? initialComponentState(id, at);
 
   // evaluate + record: components (hysteresis)
   const componentTransitions: Transition[] = [];
@@ -150,25 +232,41 @@ export async function runPollCycle(deps: PipelineDeps, due?: readonly PolledSour
   // incidents, escalation, reminders → notices in the outbox
   const incidents = await evaluateIncidents({ store, model, log, now, services, components: stateOf });
   // route & render → deliver everything pending (this cycle's notices and any left by a crash)
-  const deliveries = await deliverPending({ store, model, log, sender: deps.sender, clock: deps.clock, leaseMs: deps.leaseMs ?? 60_000 });
+  const deliveries = await deliverPending({ store, model, log, sender: deps.sender, clock: deps.clock, leaseMs: deps.leaseMs ?? 60_000, ...(deps.ackSecret ? { ackSecret: deps.ackSecret } : {}) });
 
-  return { at, sources: outcomes, componentTransitions, serviceTransitions, ...incidents, ...deliveries };
+  return { componentTransitions, serviceTransitions, ...incidents, ...deliveries };
 }
 
-async function saveSourceStateIfChanged(deps: PipelineDeps, prev: SourceState | undefined, next: Omit<SourceState, 'version'>) {
-  if (prev) {
-    const { version: _v, ...rest } = prev;
-    if (JSON.stringify(sortKeys(rest)) === JSON.stringify(sortKeys(next))) return;
-  }
+/** The record as stored after the call: `prev` when nothing changed, undefined when another writer won. */
+async function saveSourceStateIfChanged(
+  deps: Pick<PipelineDeps, 'store' | 'log'>,
+  prev: SourceState | undefined,
+  next: Omit<SourceState, 'version'>,
+): Promise<SourceState | undefined> {
+  if (prev && JSON.stringify(sortKeys(withoutVersion(prev))) === JSON.stringify(sortKeys(next))) return prev;
   const version = prev?.version ?? 0;
+  const saved = { ...next, version: version + 1 };
   try {
-    await deps.store.saveSourceState({ ...next, version: version + 1 }, version);
+    await deps.store.saveSourceState(saved, version);
+    return saved;
   } catch (err) {
     if (!isConflict(err)) throw err;
     deps.log.warn('source state written concurrently', { sourceId: next.sourceId });
+    return undefined;
   }
 }
 
+function withoutVersion(state: SourceState): Omit<SourceState, 'version'> {
+  const { version: _v, ...rest } = state;
+  return rest;
+}
+
+/** Key order and undefined values do not make a record different (nested maps come back from the store in any order). */
 function sortKeys(o: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(
+    Object.entries(o)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [k, v !== null && typeof v === 'object' && !Array.isArray(v) ? sortKeys(v as object) : v]),
+  );
 }

@@ -1,4 +1,5 @@
 import type {
+  Acknowledgement,
   ComponentState,
   Delivery,
   DeliveryKey,
@@ -53,6 +54,10 @@ export interface Store {
   markDeliverySent(key: DeliveryKey, messageId: string, at: Date): Promise<void>;
   markDeliveryFailed(key: DeliveryKey, error: string, at: Date): Promise<void>;
   listDeliveries(incidentId: string): Promise<Delivery[]>;
+
+  /** History: the first acknowledgement of a recipient for an incident is kept; later ones are no-ops. */
+  putAck(ack: Acknowledgement): Promise<'created' | 'exists'>;
+  listAcks(incidentId: string): Promise<Acknowledgement[]>;
 }
 
 /** The last hop. A sender resolves with the channel's message id only after the send succeeded. */

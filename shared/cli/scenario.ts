@@ -37,6 +37,10 @@ export const scenarioSchema = z
     upstreams: z
       .record(z.url({ protocol: /^https?$/ }), z.array(step).min(1))
       .describe("keyed by a source's URL as written in the config; the demo serves it from loopback"),
+    acks: z
+      .array(z.object({ at: offset, recipient: z.string().min(1) }).strict())
+      .default([])
+      .describe('a recipient replies "ACK <code>" to the last SMS it got, at this offset'),
   })
   .strict();
 
@@ -59,6 +63,7 @@ export interface Scenario {
   config: unknown;
   /** Timelines keyed by loopback path (see loopbackPath). */
   upstreams: Map<string, UpstreamStep[]>;
+  acks: Array<{ at: number; recipient: string }>;
 }
 
 export class ScenarioError extends Error {}
@@ -101,7 +106,7 @@ export function loadScenario(file: string): Scenario {
         .sort((a, b) => a.at - b.at),
     );
   }
-  return { name: s.name, description: s.description, start: new Date(s.start), tickMs: s.tickSeconds * 1000, durationMs: s.durationMinutes * 60_000, config, upstreams };
+  return { name: s.name, description: s.description, start: new Date(s.start), tickMs: s.tickSeconds * 1000, durationMs: s.durationMinutes * 60_000, config, upstreams, acks: s.acks };
 }
 
 /** Where the loopback upstream serves a real URL: https://status.x.example/api → /status.x.example/api */

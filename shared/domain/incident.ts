@@ -89,9 +89,8 @@ export function openIncident(
 }
 
 /**
- * Folds the services' current states into an open incident. A service that no longer suffers
- * from this cause is kept in the list as Normal (history), and the incident resolves when no
- * listed service is impaired any more.
+ * Folds the services' current states into an open incident. A service that recovered is kept in
+ * the list as Normal (history), and the incident resolves when no listed service is impaired.
  */
 export function updateIncident(
   incident: Incident,
@@ -103,7 +102,9 @@ export function updateIncident(
   let changed = false;
   for (const v of views) {
     const prev = services[v.serviceId];
-    const impaired = affectedByCause(v, incident.causeComponentId);
+    // A listed service stays until it recovers, even if another cause now explains it (an agency
+    // post outliving the vendor's all-clear): one outage, one incident.
+    const impaired = affectedByCause(v, incident.causeComponentId) || (prev !== undefined && isImpaired(prev.state) && isImpaired(v.state));
     if (!prev && !impaired) continue;
     const state: ServiceState = impaired ? v.state : 'Normal';
     if (prev && prev.state === state) continue;
@@ -153,6 +154,12 @@ export function escalationDue(
   return Object.values(incident.services).some(
     (s) => isDark(s.state) && s.darkSince !== undefined && now.getTime() - Date.parse(s.darkSince) >= policy.downMinutes * MINUTE,
   );
+}
+
+/** No agency in the affected area acknowledged within noAckMinutes of the first notice: escalate. */
+export function noAckEscalationDue(incident: Incident, now: Date, policy: EscalationPolicy, agencyAcks: number): boolean {
+  if (incident.status !== 'open' || incident.escalatedAt || incident.kind === 'maintenance' || incident.noticeSeq === 0) return false;
+  return agencyAcks === 0 && now.getTime() - Date.parse(incident.openedAt) >= policy.noAckMinutes * MINUTE;
 }
 
 /** FCC 4.9(h): updates no more than 2 h apart (configurable, never longer). */

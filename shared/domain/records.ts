@@ -139,6 +139,14 @@ export interface Delivery extends DeliveryKey {
   lastErrorAt?: string;
 }
 
+/** An agency saying "we know": stops reminders to it, and counts against no-ack escalation. */
+export interface Acknowledgement {
+  incidentId: string;
+  recipientId: string;
+  at: string;
+  via: 'link' | 'reply' | 'cli';
+}
+
 /** What a source adapter remembers between polls (conditional GET and unchanged-body skip). */
 export interface SourceState {
   sourceId: string;

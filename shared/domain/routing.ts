@@ -41,10 +41,11 @@ export function adjacentTo(psapId: string, darkPsapIds: readonly string[], model
  * - an escalation notice goes to the FCC liaison only (everyone else already knows);
  * - everyone told before hears every later update, reminder and the all-clear, so no all-clear
  *   is ever lost;
- * - an audience configured to hear at "confirmed" hears nothing while the incident is suspected.
+ * - an audience configured to hear at "confirmed" hears nothing while the incident is suspected;
+ * - a recipient who acknowledged gets no reminders.
  * Ops hears about blind monitors and pipeline faults, not about incidents.
  */
-export function routeNotice(notice: Notice, model: Model, previouslyNotified: ReadonlySet<string>): Route[] {
+export function routeNotice(notice: Notice, model: Model, previouslyNotified: ReadonlySet<string>, acked: ReadonlySet<string> = new Set()): Route[] {
   if (notice.incident.kind === 'maintenance') return routeMaintenance(notice, model, previouslyNotified);
   const { incident, reason } = notice;
   const darkNow = darkPsapsOf(incident, model, 'now');
@@ -57,6 +58,8 @@ export function routeNotice(notice: Notice, model: Model, previouslyNotified: Re
   const routes: Route[] = [];
   for (const r of model.recipients) {
     if (reason === 'escalated' && r.role !== 'fcc-liaison') continue;
+    // An acknowledgement stops re-notifying: no reminders (updates with news and the all-clear still go).
+    if (reason === 'reminder' && acked.has(r.id)) continue;
     let hears = previouslyNotified.has(r.id);
     // An audience configured to hear only confirmed incidents waits for corroboration.
     const waits = model.config.corroboration.hearAt[r.role] === 'confirmed' && incident.certainty !== 'confirmed';

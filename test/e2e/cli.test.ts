@@ -23,7 +23,7 @@ describe('the dialtone CLI', () => {
   test('check-config accepts a valid config', async () => {
     const r = await run('check-config', bundledConfig);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/OK - 3 source\(s\), 4 component\(s\), 5 service\(s\), 8 recipient\(s\)/);
+    expect(r.out).toMatch(/OK - 4 source\(s\), 5 component\(s\), 5 service\(s\), 8 recipient\(s\)/);
   });
 
   test('check-config lists every problem with its path and exits 2', async () => {
@@ -49,7 +49,7 @@ describe('the dialtone CLI', () => {
     try {
       const r = await run('run', '--config', file, '--once', '--data-dir', join(dir, 'data'), '--out', join(dir, 'deliveries.jsonl'));
       expect(r.code).toBe(0);
-      expect(r.out).toMatch(/dialtone run: 3 source\(s\), 5 service\(s\)/);
+      expect(r.out).toMatch(/dialtone run: 4 source\(s\), 5 service\(s\)/);
       expect(r.out).toMatch(/source meridian-status could not be read: source "meridian-status": .*503/);
     } finally {
       server.closeAllConnections();

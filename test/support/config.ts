@@ -10,7 +10,7 @@ export function testConfig(overrides: Partial<Record<keyof MonitoringConfig, unk
   const raw = {
     notifier: { name: 'Watch desk', phone: '+1 555 010 0199', email: 'desk@dialtone.example' },
     thresholds: { openAfter: 2, closeAfter: 2, blindAfter: 3 },
-    escalation: { downMinutes: 30, minPsaps: 3, minStates: 3, updateEveryMinutes: 120 },
+    escalation: { downMinutes: 30, minPsaps: 3, minStates: 3, noAckMinutes: 600, updateEveryMinutes: 120 },
     // the domain tests see every audience at "suspected"; routing tests override it
     corroboration: { hearAt: { 'fcc-liaison': 'suspected' } },
     sources: [

@@ -8,7 +8,7 @@ describe('the monitoring config', () => {
   test('the bundled config is valid and gets the defaults filled in', () => {
     const r = loadConfigFile(bundled);
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
-    expect(r.config.sources.map((s) => s.id)).toEqual(['meridian-status', 'contoso-status', 'prairie-status']);
+    expect(r.config.sources.map((s) => s.id)).toEqual(['meridian-status', 'contoso-status', 'hennepin-sheriff-news', 'prairie-status']);
     expect(r.config.sources[0]).toMatchObject({ timeoutMs: 5000, maxBytes: 2 * 1024 * 1024 });
     expect(r.config.services.find((s) => s.id === 'psap-ramsey')).toMatchObject({ textTo911: false, timeZone: 'America/Chicago' });
   });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { sourceSchema, type SourceConfig } from '../../../shared/config/schema.js';
+import { statuspageSource } from '../../../shared/config/sources-polled.js';
+import type { SourceOf } from '../../../shared/config/schema.js';
 import { DialtoneError } from '../../../shared/domain/errors.js';
 import type { Observation } from '../../../shared/domain/observation.js';
 import { parseStatuspageSummary } from '../../../shared/sources/statuspage.js';
@@ -9,8 +10,8 @@ const AT = '2026-11-24T12:00:00.000Z';
 
 type Match = { id: string } | { name: string } | { page: true };
 
-function source(matches: Record<string, Match>, id = 'vendor'): SourceConfig {
-  return sourceSchema.parse({
+function source(matches: Record<string, Match>, id = 'vendor'): SourceOf<'statuspage'> {
+  return statuspageSource.parse({
     id,
     kind: 'statuspage',
     url: 'https://status.example.com/api/v2/summary.json',
@@ -209,7 +210,7 @@ describe('parseStatuspageSummary', () => {
   });
 
   test('without a match the component is found by its configured name', () => {
-    const vendor = sourceSchema.parse({ id: 'vendor', kind: 'statuspage', url: 'https://status.example.com/', components: [{ id: 'r', name: 'Routing', provider: 'Vendor' }] });
+    const vendor = statuspageSource.parse({ id: 'vendor', kind: 'statuspage', url: 'https://status.example.com/', components: [{ id: 'r', name: 'Routing', provider: 'Vendor' }] });
     const [o] = parseStatuspageSummary(JSON.stringify({ page, components: [row('a', ' routing ', 'major_outage')] }), vendor, AT);
     expect(o?.status).toBe('major_outage');
   });
