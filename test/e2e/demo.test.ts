@@ -68,6 +68,20 @@ describe('the bundled demo scenario', () => {
     }
   });
 
+  test('the sheriff\'s post corroborates the vendor page: suspected, then confirmed, in one incident', () => {
+    expect(sent('ramsey-floor', 'initial').find((d) => d.channel === 'sms')!.text).toMatch(/^911 ALERT \(suspected\):/);
+    expect(printed.some((l) => /incident\s+INC-\S+ update \(confirmed\)/.test(l))).toBe(true);
+    expect(sent('ramsey-floor', 'update').find((d) => d.channel === 'sms')!.text).toMatch(/^911 CONFIRMED:/);
+    expect(summary.incidents).toHaveLength(1); // the agency feed joins the vendor's incident, it does not open a second one
+  });
+
+  test('Ramsey acknowledges by replying to its SMS, so the no-ack clock does not escalate', () => {
+    expect(printed.some((l) => /ack\s+ramsey-floor replied "ACK [0-9A-F]{4}": acknowledged INC-/.test(l))).toBe(true);
+    const incident = summary.incidents[0]!;
+    // escalation came from the 30-minute dark clock, not the 20-minute no-ack clock
+    expect(Date.parse(incident.escalatedAt!) - Date.parse(incident.openedAt)).toBeGreaterThanOrEqual(29 * 60_000);
+  });
+
   test('no delivery is duplicated anywhere', () => {
     expect(summary.duplicates).toBe(0);
   });
