@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { configJsonSchema, loadConfigFile } from '../config/load.js';
 import { runDemo } from './demo.js';
+import { registerAckCommand } from './ack.js';
 import { registerReportCommand } from './report.js';
 import { runLive } from './run.js';
 import { ScenarioError } from './scenario.js';
@@ -84,6 +85,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     .action(() => out(JSON.stringify(configJsonSchema(), null, 2)));
 
   registerReportCommand(program, out, { setExitCode: (c) => (code = c) });
+  registerAckCommand(program, out, { setExitCode: (c) => (code = c) });
 
   try {
     await program.parseAsync(argv);

@@ -42,7 +42,7 @@ describe('the dialtone CLI', () => {
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const port = (server.address() as AddressInfo).port;
     const config = readFileSync(bundledConfig, 'utf8')
-      .replace(/https:\/\/status\.[a-z0-9.-]+\.example/g, `http://127.0.0.1:${port}`)
+      .replace(/https:\/\/[a-z0-9.-]+\.example/g, `http://127.0.0.1:${port}`)
       .replace('allow: []', 'allow: ["127.0.0.1"]');
     const file = join(dir, 'live.yaml');
     writeFileSync(file, config);
@@ -55,6 +55,17 @@ describe('the dialtone CLI', () => {
       server.closeAllConnections();
       await new Promise((ok) => server.close(ok));
     }
+  });
+
+  test('ack records an operator acknowledgement in the demo store, once', async () => {
+    const data = join(dir, 'demo-store');
+    const demo = await run('demo', '--out', join(dir, 'demo.jsonl'), '--data-dir', data);
+    expect(demo.code).toBe(0);
+    const incidentId = /incident\s+(INC-\d{8}-[0-9a-f]{6}) initial/.exec(demo.out)![1]!;
+    const first = await run('ack', incidentId, '--recipient', 'pinal-floor', '--config', bundledConfig, '--data-dir', data);
+    expect(first).toMatchObject({ code: 0, out: expect.stringMatching(new RegExp(`pinal-floor acknowledged ${incidentId} at `)) });
+    expect((await run('ack', incidentId, '--recipient', 'pinal-floor', '--config', bundledConfig, '--data-dir', data)).out).toBe(`pinal-floor had already acknowledged ${incidentId}`);
+    expect(await run('ack', 'INC-00000000-000000', '--recipient', 'pinal-floor', '--config', bundledConfig, '--data-dir', data)).toMatchObject({ code: 2, out: 'dialtone ack: unknown incident "INC-00000000-000000"' });
   });
 
   test('a bad scenario file is a clear error and exit 2', async () => {
