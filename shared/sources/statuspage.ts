@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SourceOf } from '../config/schema.js';
 
 type StatuspageSource = SourceOf<'statuspage'>;
@@ -6,6 +6,7 @@ type ComponentConfig = StatuspageSource['components'][number];
 import { DialtoneError } from '../domain/errors.js';
 import type { Observation } from '../domain/observation.js';
 import { worstStatus, type Status } from '../domain/status.js';
+import type { UpstreamItem } from './parsers.js';
 
 /**
  * Atlassian Statuspage v2 `summary.json` (also `components.json`: page + components, no
@@ -38,15 +39,20 @@ const incidentSchema = z.object({
   components: z.array(z.object({ id: z.string().nullish(), code: z.string().nullish(), name: z.string().nullish() })).nullish(),
 });
 
+const maintenanceSchema = incidentSchema.extend({ scheduled_for: time });
+
 const summarySchema = z.object({
   page: z.object({ id: z.string(), url: z.string().nullish() }),
   status: z.object({ indicator: z.string(), description: z.string().nullish() }).nullish(),
   components: z.array(componentRow),
   incidents: z.array(incidentSchema).nullish(),
+  /** Upcoming and in-progress maintenances (summary.json). */
+  scheduled_maintenances: z.array(maintenanceSchema).nullish(),
 });
 
 type Row = z.infer<typeof componentRow>;
 type Incident = z.infer<typeof incidentSchema>;
+type Maintenance = z.infer<typeof maintenanceSchema>;
 type Summary = z.infer<typeof summarySchema>;
 
 const COMPONENT_STATUS = new Map<string, Status>([
@@ -67,6 +73,8 @@ const PAGE_INDICATOR = new Map<string, Status>([
 
 /** Incidents in these states are over; summary.json should not list them, but a captured payload may. */
 const CLOSED_INCIDENT = new Set(['resolved', 'postmortem', 'completed']);
+/** A scheduled maintenance in these states is under way (`scheduled` has not started, `completed` is over). */
+const MAINTENANCE_IN_PROGRESS = new Set(['in_progress', 'verifying']);
 
 export function parseStatuspageSummary(body: Buffer | string, source: StatuspageSource, observedAt: string): Observation[] {
   const summary = validate(decode(body, source.id), source.id);
@@ -180,6 +188,14 @@ function openIncident(summary: Summary, rows: Row[], page: boolean): Incident | 
     .sort((a, b) => lastTouched(b) - lastTouched(a))[0];
 }
 
+/** The most recently updated maintenance in progress naming one of the rows (any, for the page target). */
+function activeMaintenance(summary: Summary, rows: Row[], page: boolean): Maintenance | undefined {
+  const lists = (m: Incident) => (m.components ?? []).some((c) => rows.some((r) => (c.id ?? c.code) === r.id));
+  return (summary.scheduled_maintenances ?? [])
+    .filter((m) => MAINTENANCE_IN_PROGRESS.has(m.status) && (page || lists(m)))
+    .sort((a, b) => lastTouched(b) - lastTouched(a))[0];
+}
+
 function observe(summary: Summary, component: ComponentConfig, sourceId: string, observedAt: string): Observation {
   const resolved = resolve(summary, component, sourceId);
   const observation: Observation = { sourceId, componentId: component.id, status: resolved.status, observedAt };
@@ -189,16 +205,34 @@ function observe(summary: Summary, component: ComponentConfig, sourceId: string,
   }
   if (summary.page.url) observation.url = summary.page.url;
   if (resolved.title) observation.title = resolved.title;
-  const incident = openIncident(summary, resolved.rows, component.match !== undefined && 'page' in component.match);
+  const page = component.match !== undefined && 'page' in component.match;
+  // A maintenance under way that the vendor did not also put on the component row still means maintenance.
+  const maintenance = activeMaintenance(summary, resolved.rows, page);
+  if (maintenance && observation.status === 'operational') observation.status = 'maintenance';
+  const incident = openIncident(summary, resolved.rows, page) ?? maintenance;
   if (incident) {
     observation.title = incident.name;
     observation.upstreamId = incident.id;
     if (incident.shortlink) observation.url = incident.shortlink;
     // Scraped shapes leave started_at null; creation is the next best "since".
-    const startedAt = utc(incident.started_at ?? incident.created_at);
+    // A maintenance starts when it was scheduled for.
+    const startedAt = utc(incident.started_at ?? (incident === maintenance ? maintenance.scheduled_for : undefined) ?? incident.created_at);
     const updatedAt = utc(incident.updated_at);
     if (startedAt) observation.startedAt = startedAt;
     if (updatedAt) observation.updatedAt = updatedAt;
   }
   return observation;
+}
+
+/** Every row of summary.json / components.json (key: the component id; a group reads as its worst child) and the page (key "page") when it has a status. */
+export function decodeStatuspageSummary(body: Buffer | string): UpstreamItem[] {
+  const summary = validate(decode(body, '(parse)'), '(parse)');
+  const targets: ComponentConfig[] = [
+    ...(summary.status ? [{ id: 'page', name: 'page', provider: '-', match: { page: true as const } }] : []),
+    ...summary.components.map((r) => ({ id: r.id, name: r.name, provider: '-', match: { id: r.id } })),
+  ];
+  return targets.map((t) => {
+    const { sourceId: _s, componentId, observedAt: _o, ...rest } = observe(summary, t, '(parse)', '');
+    return { key: componentId, name: t.name, ...rest };
+  });
 }
