@@ -73,14 +73,19 @@ function isConflict(err: unknown): boolean {
  * route & render → deliver. The CLI, the demo and the poll Lambda all call this.
  * An unchanged cycle reads (batched) and writes nothing.
  */
-export async function runPollCycle(deps: PipelineDeps, due?: readonly PolledSourceConfig[]): Promise<CycleReport> {
+export async function runPollCycle(
+  deps: PipelineDeps,
+  due?: readonly PolledSourceConfig[],
+  /** `withPushSources: false`: leave push sources' standing status to another poll group's cycle (counted once per minute). */
+  options: { withPushSources?: boolean } = {},
+): Promise<CycleReport> {
   const { store, model, log } = deps;
   const now = deps.clock.now();
   const at = now.toISOString();
   const sources = due ?? model.config.sources.filter(isPolled);
 
   // fetch + observe (push sources' and the egress record's states come in the same batch)
-  const pushSources = pushSourcesOf(model);
+  const pushSources = options.withPushSources === false ? [] : pushSourcesOf(model);
   const prevSources = await store.getSourceStates([...sources.map((s) => s.id), ...pushSources.map((s) => s.id), EGRESS_RECORD_ID]);
   const componentIds = [...model.components.keys()];
   const components = await store.getComponentStates(componentIds);

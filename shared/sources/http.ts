@@ -14,14 +14,33 @@ export interface FetchOptions {
   /** Default 3. */
   maxRedirects?: number;
   userAgent?: string;
+  /**
+   * Every HTTP status comes back as `ok` with its body (probes judge the status themselves), and
+   * a redirect that would exceed `maxRedirects` is returned as it is instead of failing.
+   */
+  anyStatus?: boolean;
+  /**
+   * HTTP method (default GET), e.g. POST to an OAuth token endpoint. A POST is not re-sent on a
+   * redirect: 301/302/303 continue as a GET without body, only 307/308 keep method and body.
+   */
+  method?: 'GET' | 'POST';
+  /** Request body (with `method: 'POST'`); Content-Length is set from it. */
+  body?: string | Buffer;
+  /**
+   * Extra request headers (names case-insensitive), e.g. `authorization`, `content-type`,
+   * `accept`. They go to the first URL's origin only: a redirect to another origin drops them,
+   * so a bearer token never follows a redirect off-site.
+   */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export type FetchOutcome =
   | { kind: 'ok'; status: number; body: Buffer; etag?: string; lastModified?: string; contentType?: string; finalUrl: string }
   | { kind: 'not-modified' }
-  | { kind: 'error'; error: DialtoneError };
+  /** `retryAfter`: the raw Retry-After header of a 429 or 503 (seconds or an HTTP date). */
+  | { kind: 'error'; error: DialtoneError; retryAfter?: string };
 
-type Hop = FetchOutcome | { kind: 'redirect'; location: URL };
+type Hop = FetchOutcome | { kind: 'redirect'; location: URL; status: number };
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const DEFAULT_USER_AGENT = 'dialtone/0.1 (911 dependency monitor)';
@@ -50,19 +69,36 @@ export async function fetchUpstream(url: string, opts: FetchOptions): Promise<Fe
   const maxRedirects = opts.maxRedirects ?? 3;
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
+  const origin = current.origin;
+  let hopOpts = opts;
   try {
     for (let redirects = 0; ; redirects++) {
-      const hop = await requestOnce(current, opts, deadline.signal);
+      const hop = await requestOnce(current, hopOpts, deadline.signal, redirects < maxRedirects);
       if (hop.kind !== 'redirect') return hop;
       if (redirects >= maxRedirects) {
         const where = redactUrl(new URL(url));
         return failure('SOURCE.HTTP_STATUS', `${where}: more than ${maxRedirects} redirects (last to ${redactUrl(hop.location)})`, where);
       }
       current = hop.location;
+      hopOpts = afterRedirect(hopOpts, hop.status, current.origin === origin);
     }
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Options for the next hop: a POST becomes a GET (except 307/308); extra headers stay on the first origin. */
+function afterRedirect(opts: FetchOptions, status: number, sameOrigin: boolean): FetchOptions {
+  let next = opts;
+  if ((opts.method ?? 'GET') !== 'GET' && status !== 307 && status !== 308) {
+    const { body: _b, ...rest } = next;
+    next = { ...rest, method: 'GET' };
+  }
+  if (!sameOrigin && next.headers !== undefined) {
+    const { headers: _h, ...rest } = next;
+    next = rest;
+  }
+  return next;
 }
 
 function failure(code: ErrorCode, message: string, where?: string): FetchOutcome {
@@ -74,7 +110,7 @@ function header(res: http.IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function requestOnce(url: URL, opts: FetchOptions, deadline: AbortSignal): Promise<Hop> {
+function requestOnce(url: URL, opts: FetchOptions, deadline: AbortSignal, canFollow = true): Promise<Hop> {
   const where = redactUrl(url);
   // The guard runs before anything is opened, on the first URL and on every redirect target.
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
@@ -86,6 +122,8 @@ function requestOnce(url: URL, opts: FetchOptions, deadline: AbortSignal): Promi
   const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? DEFAULT_USER_AGENT, accept: '*/*' };
   if (opts.etag !== undefined) headers['if-none-match'] = opts.etag;
   if (opts.lastModified !== undefined) headers['if-modified-since'] = opts.lastModified;
+  for (const [name, value] of Object.entries(opts.headers ?? {})) headers[name.toLowerCase()] = value;
+  if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
 
   return new Promise<Hop>((resolve) => {
     let settled = false;
@@ -101,7 +139,7 @@ function requestOnce(url: URL, opts: FetchOptions, deadline: AbortSignal): Promi
 
     // agent: false = a fresh socket per fetch, never one pooled by code that skipped the guard.
     const req = (url.protocol === 'https:' ? https : http).request(url, {
-      method: 'GET',
+      method: opts.method ?? 'GET',
       headers,
       agent: false,
       lookup: guardedLookup(opts.allow, where),
@@ -117,7 +155,7 @@ function requestOnce(url: URL, opts: FetchOptions, deadline: AbortSignal): Promi
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
       if (status === 304) return settle({ kind: 'not-modified' });
-      if (REDIRECTS.has(status)) {
+      if (REDIRECTS.has(status) && !(opts.anyStatus && !canFollow)) {
         const location = header(res, 'location');
         if (location === undefined) return fail('SOURCE.HTTP_STATUS', `HTTP ${status} redirect without a Location header`);
         let next: URL;
@@ -129,9 +167,13 @@ function requestOnce(url: URL, opts: FetchOptions, deadline: AbortSignal): Promi
         // A downgrade would let anyone on the path forge the status we alert on.
         if (url.protocol === 'https:' && next.protocol === 'http:')
           return fail('SOURCE.HTTP_STATUS', `HTTP ${status} redirect from https to insecure ${redactUrl(next)} refused`);
-        return settle({ kind: 'redirect', location: next });
+        return settle({ kind: 'redirect', location: next, status });
       }
-      if (status < 200 || status > 299) return fail('SOURCE.HTTP_STATUS', `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}`);
+      if ((status < 200 || status > 299) && !opts.anyStatus) {
+        const message = `${where}: HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}`;
+        const retryAfter = status === 429 || status === 503 ? header(res, 'retry-after')?.trim() : undefined;
+        return settle({ kind: 'error', error: new DialtoneError('SOURCE.HTTP_STATUS', message, { url: where, status }), ...(retryAfter ? { retryAfter } : {}) });
+      }
 
       const declared = Number(header(res, 'content-length'));
       if (declared > opts.maxBytes) return fail('SOURCE.TOO_LARGE', `Content-Length ${declared} exceeds the ${opts.maxBytes}-byte limit`);
@@ -157,6 +199,21 @@ function requestOnce(url: URL, opts: FetchOptions, deadline: AbortSignal): Promi
         settle(outcome);
       });
     });
-    req.end();
+    if (opts.body !== undefined) req.end(opts.body);
+    else req.end();
   });
+}
+
+/**
+ * Retry-After (RFC 9110 §10.2.3) as a delay from `now` in ms: delay-seconds or an HTTP date.
+ * Undefined when absent or unreadable; a date in the past is 0.
+ */
+export function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // Only the HTTP-date shapes (IMF-fixdate, RFC 850, asctime) are dates; anything else is unreadable.
+  if (!/[a-z]{3}/i.test(v)) return undefined;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
 }

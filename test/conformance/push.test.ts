@@ -71,7 +71,7 @@ for (const [folder, { sourceId, token, rows }] of Object.entries(TABLE)) {
         try {
           r = await ingestPush(p.deps, sourceId, { headers: { authorization: `Bearer ${token}` }, body, receivedAt: p.clock.now() });
         } catch (err) {
-          throw new Error(`${file}: ingest threw instead of answering: ${(err as Error).message}`);
+          throw new Error(`${file}: ingest threw instead of answering: ${(err as Error).message}`, { cause: err });
         }
         expect(r.status).toBe(expected.status);
 

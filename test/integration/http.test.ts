@@ -1,6 +1,6 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { sourceSchema } from '../../shared/config/schema.js';
+import { sourceSchema, type PolledSourceConfig } from '../../shared/config/schema.js';
 import type { SourceState } from '../../shared/domain/records.js';
 import { fetchUpstream, type FetchOptions, type FetchOutcome } from '../../shared/sources/http.js';
 import { readSource } from '../../shared/sources/read-source.js';
@@ -232,7 +232,7 @@ describe('readSource', () => {
       kind: 'statuspage',
       url: `${main.base}/summary.json`,
       components: [{ id: 'routing', name: 'Routing', provider: 'Vendor' }],
-    });
+    }) as PolledSourceConfig;
   const at = (minute: number) => ({ now: new Date(Date.UTC(2026, 10, 24, 12, minute)), allow: ['127.0.0.1'] });
   const stored = (state: Omit<SourceState, 'version'>, version: number): SourceState => ({ ...state, version });
   const lastRequest = () => main.requests.filter((r) => r.url === '/summary.json').at(-1);

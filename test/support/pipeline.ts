@@ -30,6 +30,8 @@ export class RecordingSender implements Sender {
 export class ScriptedUpstream {
   private readonly status = new Map<string, Status>();
   failing = new Set<string>();
+  /** Sources the upstream told to wait (Retry-After): read as `skipped`, nothing fetched. */
+  throttled = new Set<string>();
   reads = 0;
   set(componentId: string, status: Status) {
     this.status.set(componentId, status);
@@ -37,6 +39,9 @@ export class ScriptedUpstream {
   readonly read: ReadSource = async (source, prev, { now }) => {
     this.reads++;
     const state = { sourceId: source.id, consecutiveFailures: 0 };
+    if (this.throttled.has(source.id)) {
+      return { kind: 'skipped', reason: `source "${source.id}": throttled`, state: { sourceId: source.id, consecutiveFailures: prev?.consecutiveFailures ?? 0 } };
+    }
     if (this.failing.has(source.id)) {
       const { DialtoneError } = await import('../../shared/domain/errors.js');
       return { kind: 'failed', error: new DialtoneError('SOURCE.UNREACHABLE', `source "${source.id}": connection refused`), state: { sourceId: source.id, consecutiveFailures: (prev?.consecutiveFailures ?? 0) + 1 } };
