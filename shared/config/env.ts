@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { validateConfig } from './load.js';
+import * as z from 'zod';
+import { validateConfig } from './validate.js';
 import type { MonitoringConfig } from './schema.js';
 
 /** The Lambda environment, validated once per cold start. */

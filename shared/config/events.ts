@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SERVICE_STATES } from '../domain/nena.js';
 import { STATUSES } from '../domain/status.js';
 

@@ -1,26 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
-import { monitoringConfigSchema, type MonitoringConfig } from './schema.js';
+import * as z from 'zod';
+import { monitoringConfigSchema } from './schema.js';
+import { validateConfig, type ConfigResult } from './validate.js';
 
-export interface ConfigProblem {
-  /** Dotted path into the config, e.g. services[2].dependsOn[0].component */
-  path: string;
-  message: string;
-}
-
-export type ConfigResult = { ok: true; config: MonitoringConfig } | { ok: false; problems: ConfigProblem[] };
-
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
-}
-
-/** Validates an already-parsed config object and lists every problem (not just the first). */
-export function validateConfig(value: unknown): ConfigResult {
-  const parsed = monitoringConfigSchema.safeParse(value);
-  if (parsed.success) return { ok: true, config: parsed.data };
-  return { ok: false, problems: parsed.error.issues.map((i) => ({ path: formatPath(i.path) || '(root)', message: i.message })) };
-}
+// Validation lives in validate.ts (no YAML, no JSON Schema writer) so Lambda bundles stay small.
+export { formatPath, validateConfig, type ConfigProblem, type ConfigResult } from './validate.js';
 
 /** Parses YAML text (JSON is YAML too); syntax errors are problems with their line and column. */
 export function parseConfigText(text: string): ConfigResult {

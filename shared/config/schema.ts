@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { county, countyLabel, retiredCountyNote } from '../domain/counties.js';
 import { SERVICE_STATES } from '../domain/nena.js';
 import { idSchema } from './source-base.js';
@@ -90,6 +90,21 @@ export const recipientSchema = z
       .object({ sms: e164.optional(), email: z.email().optional() })
       .strict()
       .refine((c) => c.sms !== undefined || c.email !== undefined, 'a recipient needs at least one channel (sms or email)'),
+    priority: z
+      .number()
+      .int()
+      .min(1)
+      .max(99)
+      .optional()
+      .describe('send order within a cycle, lower first; default by role: psap 10 (the dark PSAP\'s neighbours), county-manager 20, fcc-liaison 30, ops 40'),
+    minSeverity: z
+      .enum(['minor', 'major', 'critical'])
+      .optional()
+      .describe('hear only incidents at least this severe: critical = a PSAP dark, major = a 911 service impaired, minor = anything (default)'),
+    hearAt: z
+      .enum(['suspected', 'confirmed'])
+      .optional()
+      .describe('overrides corroboration.hearAt for this recipient: hear an incident while only suspected, or once confirmed'),
   })
   .strict();
 
@@ -144,6 +159,18 @@ export const monitoringConfigSchema = z
     recipients: z.array(recipientSchema).default([]),
     maintenance: z.array(maintenanceSchema).default([]),
     corroboration: corroborationSchema.default(corroborationSchema.parse({})),
+    delivery: z
+      .object({
+        smsMps: z
+          .number()
+          .positive()
+          .max(1000)
+          .default(3)
+          .describe('message parts per second of the SMS origination identity: toll-free 3, 10DLC 1 and up per campaign, short code 100'),
+      })
+      .strict()
+      .default({ smsMps: 3 })
+      .describe('how notices are sent: SMS throughput (bundling and priority order are always on)'),
     acks: z
       .object({ linkBase: z.url({ protocol: /^https$/ }).optional().describe('base URL of the acknowledgement endpoint; emails then carry a signed link (secret: DIALTONE_ACK_SECRET)') })
       .strict()

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Building blocks of a source's config. Every source kind is one zod object made with
@@ -27,6 +27,10 @@ export const polledFields = {
   everySeconds: z.number().int().min(5).max(3600).default(60),
   timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
   maxBytes: z.number().int().min(1024).max(20 * 1024 * 1024).default(2 * 1024 * 1024),
+  group: z
+    .enum(['critical', 'standard'])
+    .default('standard')
+    .describe('poll group in AWS (its own function and schedule): critical = every 15 s, standard = every minute or everySeconds when longer'),
 };
 
 export function polledSource<K extends string, M extends z.ZodType, X extends z.ZodRawShape = Record<never, never>>(kind: K, match: M, extra?: X) {

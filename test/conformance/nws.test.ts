@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import type { Observation } from '../../shared/domain/observation.js';
 import type { Status } from '../../shared/domain/status.js';
 import { decodeNwsAlerts, parseNwsAlerts } from '../../shared/sources/nws.js';
 import { AT, badPayload, byComponent, expectRow, fixtureFolder, sourceOf, type Expected } from './feeds-support.js';
@@ -104,7 +105,7 @@ function alert(p: Record<string, unknown> = {}): Record<string, unknown> {
 
 const collection = (...alerts: Record<string, unknown>[]) => JSON.stringify({ type: 'FeatureCollection', features: alerts.map((properties) => ({ type: 'Feature', geometry: null, properties })) });
 
-function hennepin(body: string): ReturnType<typeof byComponent>[string] {
+function hennepin(body: string): Observation | undefined {
   return byComponent(parseNwsAlerts(Buffer.from(body), sourceOf('nws-alerts', { hennepin: { fips: ['27053'] } }), AT)).hennepin;
 }
 
