@@ -68,6 +68,37 @@ describe('the dialtone CLI', () => {
     expect(await run('ack', 'INC-00000000-000000', '--recipient', 'pinal-floor', '--config', bundledConfig, '--data-dir', data)).toMatchObject({ code: 2, out: 'dialtone ack: unknown incident "INC-00000000-000000"' });
   });
 
+  test('parse prints the normalized observations of a payload as JSON', async () => {
+    const file = join(dir, 'summary.json');
+    writeFileSync(file, JSON.stringify({ page: { id: 'p', url: 'https://status.vendor.example' }, status: { indicator: 'major' }, components: [{ id: 'r1', name: 'NG911 Routing', status: 'major_outage' }, { id: 'a1', name: 'ALI', status: 'sparkly' }] }));
+    const r = await run('parse', '--kind', 'statuspage', file);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual([
+      expect.objectContaining({ component: 'page', status: 'partial_outage' }), // indicator "major"
+      expect.objectContaining({ component: 'r1', name: 'NG911 Routing', status: 'major_outage' }),
+      // an unrecognised value is never healthy
+      expect.objectContaining({ component: 'a1', name: 'ALI', status: 'unknown', error: expect.stringContaining('unrecognised status "sparkly"') }),
+    ]);
+  });
+
+  test.each([
+    ['statuspage', '{"page":', /not JSON/],
+    ['carrier-pigeon', '{}', /unknown kind "carrier-pigeon"/],
+  ])('parse --kind %s on bad input exits 2 with a clear message', async (kind, body, message) => {
+    const file = join(dir, `bad-${kind}.json`);
+    writeFileSync(file, body);
+    const r = await run('parse', '--kind', kind, file);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(message);
+    expect(r.out).toContain(file);
+  });
+
+  test('classify prints the verdict with the deciding phrases', async () => {
+    const r = await run('classify', 'UPDATE: 911 service has been restored and calls are being received normally.');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ label: 'restored', phrases: expect.arrayContaining([expect.stringMatching(/restored|calls are being received/)]) });
+  });
+
   test('a bad scenario file is a clear error and exit 2', async () => {
     const file = join(dir, 'scenario.yaml');
     writeFileSync(file, 'name: x\nstart: yesterday\n');
