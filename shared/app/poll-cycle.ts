@@ -7,7 +7,7 @@ import type { Observation } from '../domain/observation.js';
 import type { ComponentState, SourceState, Transition } from '../domain/records.js';
 import { activeMaintenance } from '../domain/maintenance.js';
 import { deriveServiceState } from '../domain/service.js';
-import type { SourceRead } from '../sources/read-source.js';
+import type { ReadContext, SourceRead } from '../sources/parsers.js';
 import { evaluateIncidents, type IncidentReport } from './incidents.js';
 import { deliverPending, type DeliveryReport } from './deliver.js';
 import { mapLimit, type Log } from './log.js';
@@ -19,7 +19,7 @@ import { EGRESS_RECORD_ID, type OpsAlert } from '../domain/ops-alert.js';
 export type ReadSource = (
   source: PolledSourceConfig,
   prev: SourceState | undefined,
-  ctx: { now: Date; allow: readonly string[] },
+  ctx: ReadContext,
 ) => Promise<SourceRead>;
 
 export interface PipelineDeps {

@@ -8,6 +8,7 @@ import { isPolled, type MonitoringConfig } from '../config/schema.js';
 import type { Clock } from '../domain/clock.js';
 import { buildModel } from '../domain/model.js';
 import { readSource } from '../sources/read-source.js';
+import { createAwsSecretResolver } from '../adapters/secrets.js';
 
 /**
  * The pipeline's local home: the same use cases on the embedded store (dynalite in-process on
@@ -33,7 +34,10 @@ export async function startLocalPipeline(opts: {
       ...(opts.deliveryLogFile !== undefined ? { file: opts.deliveryLogFile } : {}),
       ...(opts.print !== undefined ? { print: opts.print } : {}),
     });
-  const deps: PipelineDeps = { store, sender, clock: opts.clock, model, readSource, log: opts.log };
+  // Upstream credentials ({ env } refs locally; SSM / Secrets Manager with the default AWS chain), resolved only when a source asks.
+  const secrets = createAwsSecretResolver();
+  const read: PipelineDeps['readSource'] = (source, prev, ctx) => readSource(source, prev, { ...ctx, secrets });
+  const deps: PipelineDeps = { store, sender, clock: opts.clock, model, readSource: read, log: opts.log };
   return { deps, stop: () => db.stop() };
 }
 

@@ -5,7 +5,7 @@ import type { Observation } from '../domain/observation.js';
 import type { SourceState } from '../domain/records.js';
 import { fetchUpstream, parseRetryAfter, type FetchOutcome } from './http.js';
 import { feedParsers, feedReaders } from './feeds.js';
-import type { BodyParser, BodyParsers, CustomReader, CustomReaders, PolledKind, SourceRead } from './parsers.js';
+import type { BodyParser, BodyParsers, CustomReader, CustomReaders, PolledKind, ReadContext, SourceRead } from './parsers.js';
 import { probeReaders } from './probe.js';
 import { vendorParsers } from './vendors.js';
 
@@ -62,7 +62,7 @@ function unthrottled(state: Omit<SourceState, 'version'>, resetBackoff: boolean)
 export async function readSource(
   source: PolledSourceConfig,
   prev: SourceState | undefined,
-  ctx: { now: Date; allow: readonly string[] },
+  ctx: ReadContext,
 ): Promise<SourceRead> {
   // Throttled: no request at all until the upstream's time (the components keep their state).
   if (prev?.retryAfterUntil !== undefined && ctx.now.getTime() < Date.parse(prev.retryAfterUntil)) {
