@@ -3,6 +3,7 @@ import { DialtoneError } from './errors.js';
 import { isDark, isImpaired, type ServiceState } from './nena.js';
 import type { AffectedService, Notice, Phase } from './records.js';
 import { dialable, fullTime, toGsm7, truncate } from './text.js';
+import { KIND_WORDS, stateWords } from './words.js';
 
 /**
  * A notice as an OASIS CAP 1.2 alert (domain.md §4), following the conventions of the USA IPAWS
@@ -94,26 +95,7 @@ export interface CapOptions {
 
 const MSG_TYPE: Record<Phase, CapMsgType> = { initial: 'Alert', update: 'Update', final: 'Cancel' };
 
-const KIND_WORDS: Record<string, string> = {
-  psap: '911 call delivery to the PSAP',
-  voice: '911 voice calls',
-  'text-to-911': 'text-to-911',
-  'ali-ani': 'caller location (ALI/ANI)',
-  'ng911-core': 'NG911 core services (routing)',
-};
 
-const STATE_WORDS: Partial<Record<ServiceState, string>> = {
-  Normal: 'back to normal',
-  Down: 'DOWN',
-  Unreachable: 'UNREACHABLE',
-  Unstaffed: 'UNSTAFFED',
-  GoingDown: 'GOING DOWN',
-  Overloaded: 'OVERLOADED',
-  ScheduledMaintenanceDown: 'DOWN for maintenance',
-  Partial: 'PARTIAL',
-  MajorIncidentInProgress: 'handling a major incident',
-};
-const stateWords = (s: ServiceState) => STATE_WORDS[s] ?? s;
 
 /** ISO-8601 → CAP time: UTC with the numeric offset "-00:00" (IPAWS: no "Z", no fractions). */
 export function capTime(iso: string): string {
@@ -198,7 +180,7 @@ function description(input: CapInput, list: readonly Listed[], tz: string): stri
   const final = notice.phase === 'final';
   const darkNames = list.filter((l) => isDark(l.s.worst)).map((l) => l.svc.name);
   const counties = [...new Map(list.map((l) => [l.svc.fips, `${countyName(l.svc)} ${l.svc.state} (FIPS ${l.svc.fips})`])).values()];
-  const kinds = [...new Set(list.map((l) => (l.svc.kind ? (KIND_WORDS[l.svc.kind] ?? l.svc.kind) : '911 service')))];
+  const kinds = [...new Set(list.map((l) => (l.svc.kind ? (KIND_WORDS[l.svc.kind as keyof typeof KIND_WORDS] ?? l.svc.kind) : '911 service')))];
   const impact = final
     ? 'Restored. 911 calls should be delivered normally.'
     : darkNames.length > 0

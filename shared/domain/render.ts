@@ -2,9 +2,10 @@ import type { EscalationPolicy, ServiceConfig } from '../config/schema.js';
 import { county } from './counties.js';
 import { ackCode, nextUpdateBy } from './incident.js';
 import type { Model } from './model.js';
-import { isDark, type ServiceState } from './nena.js';
+import { isDark } from './nena.js';
 import type { AffectedService, Channel, Notice } from './records.js';
 import type { Route } from './routing.js';
+import { KIND_WORDS, stateWords } from './words.js';
 import { clockTime, composeSms, dialable, durationText, fullTime, SUBJECT_LIMIT, truncate } from './text.js';
 
 /** The words one recipient gets on one channel. */
@@ -20,27 +21,6 @@ const LABEL: Record<Notice['reason'], string> = {
   reminder: 'UPDATE',
   escalated: 'ESCALATION',
   resolved: 'ALL CLEAR',
-};
-
-const STATE_WORDS: Partial<Record<ServiceState, string>> = {
-  Normal: 'back to normal',
-  Down: 'DOWN',
-  Unreachable: 'UNREACHABLE',
-  Unstaffed: 'UNSTAFFED',
-  GoingDown: 'GOING DOWN',
-  Overloaded: 'OVERLOADED',
-  ScheduledMaintenanceDown: 'DOWN for maintenance',
-  Partial: 'PARTIAL',
-  MajorIncidentInProgress: 'handling a major incident',
-};
-const stateWords = (s: ServiceState) => STATE_WORDS[s] ?? s;
-
-const KIND_WORDS: Record<ServiceConfig['kind'], string> = {
-  psap: '911 call delivery to the PSAP',
-  voice: '911 voice calls',
-  'text-to-911': 'text-to-911',
-  'ali-ani': 'caller location (ALI/ANI)',
-  'ng911-core': 'NG911 core services (routing)',
 };
 
 interface Ctx {

@@ -55,7 +55,8 @@ type Incident = z.infer<typeof incidentSchema>;
 type Maintenance = z.infer<typeof maintenanceSchema>;
 type Summary = z.infer<typeof summarySchema>;
 
-const COMPONENT_STATUS = new Map<string, Status>([
+/** Statuspage's component statuses and page indicators on our scale (also used by its webhook). */
+export const COMPONENT_STATUS: ReadonlyMap<string, Status> = new Map<string, Status>([
   ['operational', 'operational'],
   ['under_maintenance', 'maintenance'],
   ['degraded_performance', 'degraded'],
@@ -63,7 +64,7 @@ const COMPONENT_STATUS = new Map<string, Status>([
   ['major_outage', 'major_outage'],
 ]);
 
-const PAGE_INDICATOR = new Map<string, Status>([
+export const PAGE_INDICATOR: ReadonlyMap<string, Status> = new Map<string, Status>([
   ['none', 'operational'],
   ['maintenance', 'maintenance'],
   ['minor', 'degraded'],

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { sourceSchema, type SourceOf } from '../../shared/config/schema.js';
 import { DialtoneError } from '../../shared/domain/errors.js';
 import type { Observation } from '../../shared/domain/observation.js';
 import { feedParsers } from '../../shared/sources/feeds.js';
+import { expectRow as expectVendorRow, type Expected } from './support.js';
+
+export { AT, FIXTURES, fixtureFolder, type Expected } from './support.js';
 
 /**
  * Shared by the agency-feed conformance tests (cap, nws, m365, statuspage-feeds, feeds): the
@@ -11,18 +12,9 @@ import { feedParsers } from '../../shared/sources/feeds.js';
  * each folder skips with a message without it.
  */
 
-export const AT = '2026-11-24T12:00:00.000Z';
-export const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures');
 
 export type FeedKind = keyof typeof feedParsers | 'm365-graph';
 
-/** `describe` when ../shared/fixtures/<folder> exists, else `describe.skip` with a console message. */
-export function fixtureFolder(folder: string): { describe: jest.Describe; file: (name: string) => Buffer; dir: string; have: boolean } {
-  const dir = path.join(FIXTURES, folder);
-  const have = existsSync(dir);
-  if (!have) console.warn(`${folder} conformance tests skipped: ${dir} not found (the reference folder beside the checkout; CI has it)`);
-  return { describe: have ? describe : describe.skip, file: (name) => readFileSync(path.join(dir, name)), dir, have };
-}
 
 const DEFAULTS: Record<FeedKind, Record<string, unknown>> = {
   rss: { url: 'https://agency.example.gov/news.rss' },
@@ -44,26 +36,10 @@ export function sourceOf<K extends FeedKind>(kind: K, matches: Record<string, un
   }) as SourceOf<K>;
 }
 
-export interface Expected {
-  match?: unknown;
-  status: Observation['status'];
-  /** Substring of the error; a row without it must have no error. */
-  error?: string;
-  title?: string;
-  url?: string;
-  upstreamId?: string;
-  startedAt?: string;
-  updatedAt?: string;
-}
 
+/** A feed row: as the vendor tables, with the feeds' source id. */
 export function expectRow(o: Observation | undefined, expected: Expected): void {
-  expect(o).toBeDefined();
-  expect(o?.status).toBe(expected.status);
-  expect(o?.observedAt).toBe(AT);
-  expect(o?.sourceId).toBe('feed');
-  if (expected.error) expect(o?.error).toContain(expected.error);
-  else expect(o?.error).toBeUndefined();
-  for (const key of ['title', 'url', 'upstreamId', 'startedAt', 'updatedAt'] as const) if (key in expected) expect(o?.[key]).toBe(expected[key]);
+  expectVendorRow(o, expected, 'feed');
 }
 
 /** Indexes observations by component id. */

@@ -29,11 +29,11 @@ export interface Expected {
 }
 
 /** `describe` when ../shared/fixtures/<folder> exists, else `describe.skip` with a console message. */
-export function fixtureFolder(folder: string): { describe: jest.Describe; file: (name: string) => Buffer; dir: string } {
+export function fixtureFolder(folder: string): { describe: jest.Describe; file: (name: string) => Buffer; dir: string; have: boolean } {
   const dir = path.join(FIXTURES, folder);
   const have = existsSync(dir);
   if (!have) console.warn(`${folder} conformance tests skipped: ${dir} not found (the reference folder beside the checkout; CI has it)`);
-  return { describe: have ? describe : describe.skip, file: (name) => readFileSync(path.join(dir, name)), dir };
+  return { describe: have ? describe : describe.skip, file: (name) => readFileSync(path.join(dir, name)), dir, have };
 }
 
 /** A source of `kind` whose components are the table's rows (id = row key), validated by the real config schema. */
@@ -69,11 +69,11 @@ export function badPayload(kind: VendorKind, body: Buffer | string, matches: Rec
 }
 
 /** Checks one observation against one table row. */
-export function expectRow(o: Observation | undefined, expected: Expected): void {
+export function expectRow(o: Observation | undefined, expected: Expected, sourceId = 'vendor'): void {
   expect(o).toBeDefined();
   expect(o?.status).toBe(expected.status);
   expect(o?.observedAt).toBe(AT);
-  expect(o?.sourceId).toBe('vendor');
+  expect(o?.sourceId).toBe(sourceId);
   if (expected.error) expect(o?.error).toContain(expected.error);
   else expect(o?.error).toBeUndefined();
   for (const key of ['title', 'url', 'upstreamId', 'startedAt', 'updatedAt'] as const) if (key in expected) expect(o?.[key]).toBe(expected[key]);

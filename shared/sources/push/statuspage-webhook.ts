@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { SourceOf } from '../../config/schema.js';
 import type { Status } from '../../domain/status.js';
 import { badPush, firstIssue, sameName, type ComponentUpdate, type PushEvent } from './types.js';
+import { COMPONENT_STATUS, PAGE_INDICATOR } from '../statuspage.js';
 
 /**
  * Atlassian Statuspage webhook notifications (reference/sources.md §1): a component_update
@@ -14,21 +15,7 @@ import { badPush, firstIssue, sameName, type ComponentUpdate, type PushEvent } f
 type Source = SourceOf<'statuspage-webhook'>;
 type ComponentConfig = Source['components'][number];
 
-const COMPONENT_STATUS = new Map<string, Status>([
-  ['operational', 'operational'],
-  ['under_maintenance', 'maintenance'],
-  ['degraded_performance', 'degraded'],
-  ['partial_outage', 'partial_outage'],
-  ['major_outage', 'major_outage'],
-]);
 
-const PAGE_INDICATOR = new Map<string, Status>([
-  ['none', 'operational'],
-  ['maintenance', 'maintenance'],
-  ['minor', 'degraded'],
-  ['major', 'partial_outage'],
-  ['critical', 'major_outage'],
-]);
 
 const text = z.string().nullish();
 const componentRow = z.object({ id: z.string().min(1), name: z.string(), status: z.string() });
