@@ -1,24 +1,38 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
-import { DynamoStore } from '../../shared/adapters/dynamo-store.js';
-import { ChannelRouterSender, SnsSmsSender } from '../../shared/adapters/sns-sender.js';
+import type { Context } from 'aws-lambda';
+import * as z from 'zod';
+import { noMetrics, type PipelineMetrics } from '../../shared/app/pipeline-metrics.js';
 import { runPollCycle, type PipelineDeps } from '../../shared/app/poll-cycle.js';
-import { readLambdaEnv } from '../../shared/config/env.js';
+import { cycleSlots, dueInCycle, POLL_GROUPS, sourcesOfGroup, type PollGroup } from '../../shared/app/poll-groups.js';
+import { regionRole, type LeaseStore } from '../../shared/app/region-lease.js';
 import { isPolled } from '../../shared/config/schema.js';
-import { systemClock } from '../../shared/domain/clock.js';
-import { buildModel } from '../../shared/domain/model.js';
-import { redact } from '../../shared/domain/mask.js';
-import { readSource } from '../../shared/sources/read-source.js';
+import { awsPipeline, type AwsPipeline } from '../common/aws-deps.js';
+import { powertoolsMetrics } from '../common/metrics.js';
 
-/** EventBridge Scheduler sends its fixed input; a poll group may name the sources it polls. */
-const pollEventSchema = z.object({ sourceIds: z.array(z.string()).optional() }).passthrough();
+/**
+ * EventBridge Scheduler sends its fixed input: the poll group, and the schedule's own time
+ * (`<aws.scheduler.scheduled-time>`), which keeps cadence boundaries stable however late the
+ * invocation starts. `sourceIds` narrows a run to some sources (a shard, or a manual run).
+ * Without a group (an older schedule, a manual invoke) every polled source is read once.
+ */
+const pollEventSchema = z
+  .object({
+    group: z.enum(['critical', 'standard']).optional(),
+    sourceIds: z.array(z.string()).optional(),
+    scheduledTime: z.iso.datetime({ offset: true }).optional(),
+  })
+  .passthrough();
 
 export interface PollResult {
   at: string;
+  group?: PollGroup;
+  /** Cycles run by this invocation (critical: up to 4, 15 s apart). */
+  cycles: number;
+  /** Multi-region: another region holds the lease; nothing was read. */
+  standby?: true;
+  /** Summed over the cycles. */
   sources: number;
   failedSources: number;
   transitions: number;
@@ -27,44 +41,121 @@ export interface PollResult {
   failedDeliveries: number;
 }
 
+/** What the handler needs beyond the pipeline: injected so tests run on a fake clock, never sleeping. */
+export interface PollRuntime {
+  sleep: (ms: number) => Promise<void>;
+  metrics: PipelineMetrics;
+  lease?: LeaseStore;
+  region: string;
+  /** Per cycle: the time it may spend delivering (storm pacing in the delivery channels). */
+  startRun: (remainingMs?: () => number) => void;
+}
+
+/** Time kept free at the end of an invocation, on top of the slowest source's timeout. */
+export const CYCLE_RESERVE_MS = 10_000;
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 const logger = new Logger({ serviceName: 'dialtone-poll' });
 
 /** The handler's logic with its dependencies injected: tests pass an embedded store and a fake sender. */
-export function createPollHandler(deps: PipelineDeps) {
-  return async (event: unknown): Promise<PollResult> => {
+export function createPollHandler(deps: PipelineDeps, runtime: Partial<PollRuntime> = {}) {
+  const sleep = runtime.sleep ?? realSleep;
+  const metrics = runtime.metrics ?? noMetrics;
+  return async (event: unknown, lambdaRemainingMs?: () => number): Promise<PollResult> => {
+    const remainingMs = lambdaRemainingMs ?? (() => Number.POSITIVE_INFINITY);
     const input = pollEventSchema.parse(event ?? {});
-    const due = input.sourceIds ? deps.model.config.sources.filter(isPolled).filter((s) => input.sourceIds!.includes(s.id)) : undefined;
-    const r = await runPollCycle(deps, due);
+    const { group } = input;
+    const config = deps.model.config;
+    let pool = group ? sourcesOfGroup(config, group) : config.sources.filter(isPolled);
+    if (input.sourceIds) {
+      const wanted = new Set(input.sourceIds);
+      const unknown = input.sourceIds.filter((id) => !pool.some((s) => s.id === id));
+      if (unknown.length) deps.log.warn('sourceIds not polled by this function (unknown, push, or another group)', { group, unknown });
+      pool = pool.filter((s) => wanted.has(s.id));
+    }
+
+    const started = deps.clock.now();
     const result: PollResult = {
-      at: r.at,
-      sources: r.sources.length,
-      failedSources: r.sources.filter((s) => s.kind === 'failed').length,
-      transitions: r.componentTransitions.length + r.serviceTransitions.length,
-      notices: r.notices.length,
-      sent: r.sent.length,
-      failedDeliveries: r.failed.length,
+      at: started.toISOString(),
+      ...(group ? { group } : {}),
+      cycles: 0,
+      sources: 0,
+      failedSources: 0,
+      transitions: 0,
+      notices: 0,
+      sent: 0,
+      failedDeliveries: 0,
     };
-    deps.log.info('poll cycle', { ...result });
+    const role = await regionRole({ ...(runtime.lease ? { lease: runtime.lease } : {}), region: runtime.region ?? 'local', now: started, log: deps.log });
+    if (role.role === 'standby') {
+      metrics.standby(group ?? 'standard');
+      metrics.flush();
+      deps.log.info('standby: another region leads', { leader: role.leader, until: role.until });
+      return { ...result, standby: true };
+    }
+
+    const scheduledAt = input.scheduledTime ? new Date(input.scheduledTime) : started;
+    const slots = group ? cycleSlots(group, scheduledAt) : [scheduledAt];
+    const intervalMs = (group ? POLL_GROUPS[group].intervalSeconds : 60) * 1000;
+    const reserveMs = Math.max(0, ...pool.map((s) => s.timeoutMs)) + CYCLE_RESERVE_MS;
+    // Push sources' standing status counts once a minute: in the standard group's cycle only.
+    const withPushSources = group !== 'critical';
+
+    for (const [i, slot] of slots.entries()) {
+      const now = deps.clock.now().getTime();
+      // A start so late that the slot's successor is due: the next invocation covers it.
+      if (now >= slot.getTime() + intervalMs) continue;
+      const wait = slot.getTime() - now;
+      // Bounded by the function's timeout: never start a cycle that could not finish.
+      if (remainingMs() - Math.max(0, wait) < reserveMs) {
+        deps.log.warn('poll cycle skipped: not enough time left in the invocation', { group, cycle: i + 1, remainingMs: remainingMs() });
+        break;
+      }
+      if (wait > 0) await sleep(wait);
+      // Inline delivery paces SMS within this cycle's share of the invocation (until the next slot):
+      // what does not fit stays pending for the deliver function, and the next cycle keeps its time.
+      const next = slots[i + 1];
+      runtime.startRun?.(
+        lambdaRemainingMs || next ? () => Math.min(remainingMs(), next ? next.getTime() - deps.clock.now().getTime() : Number.POSITIVE_INFINITY) : undefined,
+      );
+      const due = group ? dueInCycle(pool, group, slot) : pool;
+      const r = await runPollCycle(deps, due, { withPushSources });
+      const failed = r.sources.filter((s) => s.kind === 'failed').length;
+      const cycle = {
+        sources: r.sources.length,
+        failedSources: failed,
+        transitions: r.componentTransitions.length + r.serviceTransitions.length,
+        notices: r.notices.length,
+        sent: r.sent.length,
+        failedDeliveries: r.failed.length,
+      };
+      result.cycles++;
+      for (const k of Object.keys(cycle) as Array<keyof typeof cycle>) result[k] += cycle[k];
+      metrics.pollCycle(group ?? 'standard', { polled: cycle.sources, failed });
+      metrics.deliveries({ sent: cycle.sent, failed: cycle.failedDeliveries });
+      metrics.flush();
+      deps.log.info('poll cycle', { group, cycle: i + 1, slot: slot.toISOString(), ...cycle, egressSuspected: r.egressSuspected });
+    }
     return result;
   };
 }
 
 /** Clients and config are built once per cold start, on first use. */
-let coldStart: PipelineDeps | undefined;
-function awsDeps(): PipelineDeps {
+let coldStart: { pipeline: AwsPipeline; run: ReturnType<typeof createPollHandler> } | undefined;
+function aws() {
   if (coldStart) return coldStart;
-  // Written as process.env.DIALTONE_CONFIG_JSON so esbuild's define inlines the synth-time config.
-  const { env, config } = readLambdaEnv({ ...process.env, DIALTONE_CONFIG_JSON: process.env.DIALTONE_CONFIG_JSON });
-  const store = new DynamoStore({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME });
-  const sms = new SnsSmsSender({ client: new SNSClient({}), ...(env.SMS_ORIGINATION_NUMBER ? { originationNumber: env.SMS_ORIGINATION_NUMBER } : {}) });
-  const log = {
-    debug: (m: string, e?: Record<string, unknown>) => logger.debug(redact(m), e ?? {}),
-    info: (m: string, e?: Record<string, unknown>) => logger.info(redact(m), e ?? {}),
-    warn: (m: string, e?: Record<string, unknown>) => logger.warn(redact(m), e ?? {}),
-    error: (m: string, e?: Record<string, unknown>) => logger.error(redact(m), e ?? {}),
-  };
-  coldStart = { store, sender: new ChannelRouterSender({ sms }), clock: systemClock, model: buildModel(config), readSource, log };
+  const pipeline = awsPipeline(logger, { secrets: true });
+  const run = createPollHandler(pipeline.deps, {
+    metrics: powertoolsMetrics(),
+    ...(pipeline.lease ? { lease: pipeline.lease } : {}),
+    region: pipeline.env.AWS_REGION,
+    startRun: pipeline.startRun,
+  });
+  coldStart = { pipeline, run };
   return coldStart;
 }
 
-export const handler = middy((event: unknown) => createPollHandler(awsDeps())(event)).use(injectLambdaContext(logger));
+// The remaining time bounds the cycles, and (through startRun → the delivery channels' deadline)
+// lets delivery pace SMS at the origination MPS, leaving what does not fit pending for the next run.
+export const handler = middy((event: unknown, context: Context) => aws().run(event, () => context.getRemainingTimeInMillis())).use(injectLambdaContext(logger));

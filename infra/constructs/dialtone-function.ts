@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -10,6 +11,9 @@ import { Construct } from 'constructs';
  * with a message that says what to do, well below that.
  */
 export const MAX_INLINED_CONFIG_BYTES = 100 * 1024;
+
+/** The Lambda runtime of every function (DESIGN.md: Node 22 on ARM64). */
+export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;
 
 /** The esbuild `define` that bakes a validated monitoring config into a bundle. */
 export function configDefine(config: unknown): Record<string, string> {
@@ -26,7 +30,7 @@ export function configDefine(config: unknown): Record<string, string> {
 }
 
 export interface DialtoneFunctionProps
-  extends Pick<NodejsFunctionProps, 'description' | 'environment' | 'reservedConcurrentExecutions' | 'retryAttempts' | 'maxEventAge'> {
+  extends Pick<NodejsFunctionProps, 'description' | 'environment' | 'reservedConcurrentExecutions' | 'retryAttempts' | 'maxEventAge' | 'onFailure'> {
   /** Path to the handler module (e.g. `functions/poll/handler.ts`), exporting `handler`. */
   readonly entry: string;
   /** Powertools service name (logs, metrics, traces). @default 'dialtone' */
@@ -47,12 +51,15 @@ export interface DialtoneFunctionProps
 
 /**
  * A Node.js Lambda with the project's defaults: Node 22 on ARM64, bundled locally by esbuild
- * (no Docker), minified with source maps, an explicit log group with retention.
- * Grants are left to the caller: this construct only knows how to build and run code.
+ * (no Docker), minified with source maps, an explicit log group with retention, and its own
+ * role that can write to that log group and nothing else (no AWSLambdaBasicExecutionRole:
+ * that managed policy may create log groups anywhere). Grants are left to the caller: this
+ * construct only knows how to build and run code.
  */
 export class DialtoneFunction extends Construct {
   readonly function: NodejsFunction;
   readonly logGroup: LogGroup;
+  readonly role: Role;
 
   constructor(scope: Construct, id: string, props: DialtoneFunctionProps) {
     super(scope, id);
@@ -64,18 +71,26 @@ export class DialtoneFunction extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.serviceName ?? 'dialtone'}: execution role`,
+    });
+    this.logGroup.grantWrite(this.role);
+
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
       handler: 'handler',
       description: props.description,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: LAMBDA_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
+      role: this.role,
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       retryAttempts: props.retryAttempts,
       maxEventAge: props.maxEventAge,
+      onFailure: props.onFailure,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'dialtone',
@@ -94,6 +109,10 @@ export class DialtoneFunction extends Construct {
         bundleAwsSDK: true,
         define: props.inlineConfig === undefined ? undefined : configDefine(props.inlineConfig),
       },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Node 22 is the runtime DESIGN.md fixes and the bundles target (supported by Lambda into 2027); moving to Node 24 is a one-line change of LAMBDA_RUNTIME once the suite has run on it',
     });
   }
 }

@@ -26,6 +26,14 @@
  * | claim a delivery               | pk = INC#<id>, sk = DLV#<seq:6>#<recipientId>#<channel>        | UpdateItem if absent, or pending with leaseUntil < now |
  * | mark a delivery sent / failed  | same                                                           | UpdateItem if status = pending                         |
  * | deliveries of an incident      | pk = INC#<id>, sk begins_with DLV#                             | Query, consistent                                      |
+ * | settle as opted-out            | pk = INC#<id>, sk = DLV#…                                      | UpdateItem if status = pending                         |
+ * | dead letters                   | gsi1pk = DEADLETTER (sparse; gsi1sk = <at>#<pk>#<sk>)          | set by the final markDeliveryFailed; Query gsi1        |
+ * | bundle (one message, n notices)| pk = INC#<BDL-id>, sk = DLV#000001#<recipientId>#<channel>     | as a delivery; members are marked with its bundleId    |
+ * | message id → delivery          | pk = MSG#<messageId>, sk = MSG (pointer to the delivery key)   | PutItem when sent; GetItem × 2 for status feedback     |
+ * | provider status of a delivery  | pk = INC#<id>, sk = DLV#…                                      | UpdateItem SET provider if attribute_exists(pk)        |
+ * | topic / events of a notice     | pk = INC#<id>, sk = PUB#<seq:6>#<topic|events>                 | claimed and marked like a delivery                     |
+ * | roster entries                 | pk = ROSTER, sk begins_with R#                                 | Query, consistent; PutItem / DeleteItem by id          |
+ * | roll calls                     | pk = ROSTER, sk begins_with RC#  (RC#<recipientId>: the latest) | Query; PutItem; UpdateItem if id = :id (the reply)     |
  *
  * Versions: `save*(next, expectedVersion)` stores `version = expectedVersion + 1` whatever
  * `next.version` says (the domain hands back the version it read); createIncident stores
@@ -39,8 +47,10 @@
  *
  * Deliveries: claimDelivery sets status `pending`, counts the claim in `attempts` and leases the
  * delivery until now + leaseMs. markDeliveryFailed keeps it `pending` with `leaseUntil = at`
- * (reclaimable at once) and records `error` and `lastErrorAt`; a delivery that has failed
- * MAX_DELIVERY_ATTEMPTS claims becomes `failed` for good, and claiming it answers 'busy'.
+ * (reclaimable at once, or from the caller's `retryAt`: backoff) and records `error` and
+ * `lastErrorAt`; a delivery that has failed MAX_DELIVERY_ATTEMPTS claims becomes `failed` for
+ * good, joins the sparse DEADLETTER index, and claiming it answers 'busy'. Publications (the
+ * incident topic, EventBridge events) follow the same rules under PUB# sort keys.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -62,6 +72,11 @@ import type {
   DeliveryKey,
   Incident,
   Notice,
+  ProviderStatus,
+  Publication,
+  PublicationKey,
+  RollCall,
+  RosterEntry,
   ServiceStateRecord,
   SourceState,
   Transition,
@@ -87,6 +102,8 @@ const CREATE_INCIDENT_ROUNDS = 3;
 const STORE_OWNED_DELIVERY_FIELDS = new Set(['status', 'attempts', 'leaseUntil', 'createdAt', 'sentAt', 'messageId', 'error', 'lastErrorAt']);
 
 const OUTBOX = 'OUTBOX';
+const DEAD_LETTERS = 'DEADLETTER';
+const ROSTER = 'ROSTER';
 const OPEN_INCIDENTS = 'INCIDENT#open';
 const RESOLVED_INCIDENTS = 'INCIDENT#resolved';
 
@@ -112,6 +129,10 @@ const keys = {
   openSlot: (causeComponentId: string) => key(`OPEN#${causeComponentId}`, 'INCIDENT'),
   notice: (incidentId: string, seq: number) => key(`INC#${incidentId}`, `NOTICE#${pad(seq)}`),
   delivery: (k: DeliveryKey) => key(`INC#${k.incidentId}`, `DLV#${pad(k.seq)}#${k.recipientId}#${k.channel}`),
+  publication: (k: PublicationKey) => key(`INC#${k.incidentId}`, `PUB#${pad(k.seq)}#${k.target}`),
+  message: (messageId: string) => key(`MSG#${messageId}`, 'MSG'),
+  rosterEntry: (id: string) => key(ROSTER, `R#${id}`),
+  rollCall: (recipientId: string) => key(ROSTER, `RC#${recipientId}`),
 };
 
 const incidentIndex = (i: Incident) => ({
@@ -329,16 +350,22 @@ export class DynamoStore implements Store {
     return current?.status === 'sent' ? 'sent' : 'busy';
   }
 
-  async markDeliverySent(k: DeliveryKey, messageId: string, at: Date): Promise<void> {
+  async markDeliverySent(k: DeliveryKey, messageId: string, at: Date, bundleId?: string): Promise<void> {
     const marked = await this.tryWrite(() =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.delivery(k),
-          UpdateExpression: 'SET #status = :sent, #sentAt = :at, #messageId = :messageId',
+          UpdateExpression: `SET #status = :sent, #sentAt = :at, #messageId = :messageId${bundleId !== undefined ? ', #bundleId = :bundleId' : ''}`,
           ConditionExpression: '#status = :pending',
-          ExpressionAttributeNames: { '#status': 'status', '#sentAt': 'sentAt', '#messageId': 'messageId' },
-          ExpressionAttributeValues: { ':sent': 'sent', ':pending': 'pending', ':at': at.toISOString(), ':messageId': messageId },
+          ExpressionAttributeNames: { '#status': 'status', '#sentAt': 'sentAt', '#messageId': 'messageId', ...(bundleId !== undefined ? { '#bundleId': 'bundleId' } : {}) },
+          ExpressionAttributeValues: {
+            ':sent': 'sent',
+            ':pending': 'pending',
+            ':at': at.toISOString(),
+            ':messageId': messageId,
+            ...(bundleId !== undefined ? { ':bundleId': bundleId } : {}),
+          },
         }),
       ),
     );
@@ -351,15 +378,31 @@ export class DynamoStore implements Store {
     });
   }
 
-  async markDeliveryFailed(k: DeliveryKey, error: string, at: Date): Promise<void> {
+  async markDeliveryFailed(k: DeliveryKey, error: string, at: Date, retryAt?: Date): Promise<'pending' | 'failed' | 'unchanged'> {
+    return this.markItemFailed(keys.delivery(k), `delivery ${keys.delivery(k)[SK]} of incident ${k.incidentId}`, { ...k }, error, at, retryAt);
+  }
+
+  /**
+   * pending → pending (reclaimable from retryAt) while attempts remain, else → failed with the
+   * dead-letter index keys. Shared by deliveries and publications.
+   */
+  private async markItemFailed(
+    k: Key,
+    what: string,
+    details: Record<string, unknown>,
+    error: string,
+    at: Date,
+    retryAt: Date | undefined,
+  ): Promise<'pending' | 'failed' | 'unchanged'> {
     const failAt = at.toISOString();
     const update = (finalStatus: 'pending' | 'failed', attemptsCondition: string) =>
       this.tryWrite(() =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
-            Key: keys.delivery(k),
-            UpdateExpression: 'SET #status = :status, #error = :error, #lastErrorAt = :at, #leaseUntil = :at',
+            Key: k,
+            UpdateExpression:
+              'SET #status = :status, #error = :error, #lastErrorAt = :at, #leaseUntil = :retryAt' + (finalStatus === 'failed' ? ', #gpk = :dead, #gsk = :deadKey' : ''),
             ConditionExpression: `#status = :pending AND ${attemptsCondition}`,
             ExpressionAttributeNames: {
               '#status': 'status',
@@ -367,23 +410,185 @@ export class DynamoStore implements Store {
               '#error': 'error',
               '#lastErrorAt': 'lastErrorAt',
               '#leaseUntil': 'leaseUntil',
+              ...(finalStatus === 'failed' ? { '#gpk': GSI.partitionKey, '#gsk': GSI.sortKey } : {}),
             },
             ExpressionAttributeValues: {
               ':status': finalStatus,
               ':pending': 'pending',
               ':error': error,
               ':at': failAt,
+              ':retryAt': finalStatus === 'failed' ? failAt : (retryAt ?? at).toISOString(),
               ':max': MAX_DELIVERY_ATTEMPTS,
+              ...(finalStatus === 'failed' ? { ':dead': DEAD_LETTERS, ':deadKey': `${failAt}#${k[PK]}#${k[SK]}` } : {}),
             },
           }),
         ),
       );
-    if (await update('pending', '#attempts < :max')) return;
-    if (await update('failed', '#attempts >= :max')) return;
+    if (await update('pending', '#attempts < :max')) return 'pending';
+    if (await update('failed', '#attempts >= :max')) return 'failed';
     // Not pending: already settled (a late failure report changes nothing) or never claimed.
-    if (!(await this.get<Delivery>(keys.delivery(k)))) {
-      throw conflict(`delivery ${keys.delivery(k)[SK]} of incident ${k.incidentId}`, 'was never claimed', { ...k });
-    }
+    if (!(await this.get<Item>(k))) throw conflict(what, 'was never claimed', details);
+    return 'unchanged';
+  }
+
+  async settleDelivery(k: DeliveryKey, status: 'opted-out', reason: string, at: Date): Promise<void> {
+    const settled = await this.tryWrite(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.delivery(k),
+          UpdateExpression: 'SET #status = :status, #error = :reason, #lastErrorAt = :at',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#lastErrorAt': 'lastErrorAt' },
+          ExpressionAttributeValues: { ':status': status, ':pending': 'pending', ':reason': reason, ':at': at.toISOString() },
+        }),
+      ),
+    );
+    if (settled) return;
+    const current = await this.get<Delivery>(keys.delivery(k));
+    if (current?.status === status) return; // a retry of this very settle
+    throw conflict(`delivery ${keys.delivery(k)[SK]} of incident ${k.incidentId}`, `is ${current?.status ?? 'missing'}, not pending`, { ...k, status: current?.status });
+  }
+
+  async listDeadLetters(): Promise<Array<Delivery | Publication>> {
+    return (await this.queryIndex(DEAD_LETTERS)).map((item) => toDomain<Delivery | Publication>(item));
+  }
+
+  /** Unconditional: a retry writes the same pointer. */
+  async linkMessage(messageId: string, k: DeliveryKey): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.message(messageId), messageId, incidentId: k.incidentId, seq: k.seq, recipientId: k.recipientId, channel: k.channel },
+      }),
+    );
+  }
+
+  async findDeliveryByMessageId(messageId: string): Promise<Delivery | undefined> {
+    const pointer = await this.get<DeliveryKey & { messageId: string }>(keys.message(messageId));
+    return pointer ? this.get<Delivery>(keys.delivery(pointer)) : undefined;
+  }
+
+  async recordProviderStatus(k: DeliveryKey, status: ProviderStatus): Promise<boolean> {
+    return this.tryWrite(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.delivery(k),
+          UpdateExpression: 'SET #provider = :provider',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#provider': 'provider', '#pk': PK },
+          ExpressionAttributeValues: { ':provider': status },
+        }),
+      ),
+    );
+  }
+
+  // ── publications (incident topic, EventBridge) ───────────────────────────────────────────
+
+  async claimPublication(p: PublicationKey, now: Date, leaseMs: number): Promise<'claimed' | 'sent' | 'busy'> {
+    const claimed = await this.tryWrite(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.publication(p),
+          UpdateExpression:
+            'SET #status = :pending, #attempts = if_not_exists(#attempts, :zero) + :one, #leaseUntil = :lease, #createdAt = if_not_exists(#createdAt, :now), #incidentId = :incidentId, #seq = :seq, #target = :target',
+          ConditionExpression: 'attribute_not_exists(#pk) OR (#status = :pending AND #leaseUntil < :now)',
+          ExpressionAttributeNames: {
+            '#pk': PK,
+            '#status': 'status',
+            '#attempts': 'attempts',
+            '#leaseUntil': 'leaseUntil',
+            '#createdAt': 'createdAt',
+            '#incidentId': 'incidentId',
+            '#seq': 'seq',
+            '#target': 'target',
+          },
+          ExpressionAttributeValues: {
+            ':pending': 'pending',
+            ':zero': 0,
+            ':one': 1,
+            ':lease': new Date(now.getTime() + leaseMs).toISOString(),
+            ':now': now.toISOString(),
+            ':incidentId': p.incidentId,
+            ':seq': p.seq,
+            ':target': p.target,
+          },
+        }),
+      ),
+    );
+    if (claimed) return 'claimed';
+    const current = await this.get<Publication>(keys.publication(p));
+    return current?.status === 'sent' ? 'sent' : 'busy';
+  }
+
+  async markPublicationSent(p: PublicationKey, messageId: string, at: Date): Promise<void> {
+    const marked = await this.tryWrite(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.publication(p),
+          UpdateExpression: 'SET #status = :sent, #sentAt = :at, #messageId = :messageId',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status', '#sentAt': 'sentAt', '#messageId': 'messageId' },
+          ExpressionAttributeValues: { ':sent': 'sent', ':pending': 'pending', ':at': at.toISOString(), ':messageId': messageId },
+        }),
+      ),
+    );
+    if (marked) return;
+    const current = await this.get<Publication>(keys.publication(p));
+    if (current?.status === 'sent' && current.messageId === messageId) return;
+    throw conflict(`publication ${keys.publication(p)[SK]} of incident ${p.incidentId}`, `is ${current?.status ?? 'missing'}, not pending`, { ...p });
+  }
+
+  markPublicationFailed(p: PublicationKey, error: string, at: Date, retryAt?: Date): Promise<'pending' | 'failed' | 'unchanged'> {
+    return this.markItemFailed(keys.publication(p), `publication ${keys.publication(p)[SK]} of incident ${p.incidentId}`, { ...p }, error, at, retryAt);
+  }
+
+  async listPublications(incidentId: string): Promise<Publication[]> {
+    return (await this.queryPrefix(`INC#${incidentId}`, 'PUB#')).map((item) => toDomain<Publication>(item));
+  }
+
+  // ── roster ───────────────────────────────────────────────────────────────────────────────
+
+  async listRoster(): Promise<RosterEntry[]> {
+    return (await this.queryPrefix(ROSTER, 'R#')).map((item) => toDomain<RosterEntry>(item));
+  }
+
+  async putRosterEntry(entry: RosterEntry): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...entry, ...keys.rosterEntry(entry.id) } }));
+  }
+
+  async deleteRosterEntry(id: string): Promise<boolean> {
+    const out = await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keys.rosterEntry(id), ReturnValues: 'ALL_OLD' }));
+    return out.Attributes !== undefined;
+  }
+
+  async putRollCall(rollCall: RollCall): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...rollCall, ...keys.rollCall(rollCall.recipientId) } }));
+  }
+
+  async listRollCalls(): Promise<RollCall[]> {
+    return (await this.queryPrefix(ROSTER, 'RC#')).map((item) => toDomain<RollCall>(item));
+  }
+
+  async confirmRollCall(recipientId: string, id: string, via: NonNullable<RollCall['via']>, at: Date): Promise<'confirmed' | 'already' | 'missing'> {
+    const confirmed = await this.tryWrite(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.rollCall(recipientId),
+          UpdateExpression: 'SET #confirmedAt = :at, #via = :via',
+          ConditionExpression: '#id = :id AND attribute_not_exists(#confirmedAt)',
+          ExpressionAttributeNames: { '#confirmedAt': 'confirmedAt', '#via': 'via', '#id': 'id' },
+          ExpressionAttributeValues: { ':at': at.toISOString(), ':via': via, ':id': id },
+        }),
+      ),
+    );
+    if (confirmed) return 'confirmed';
+    const current = await this.get<RollCall>(keys.rollCall(recipientId));
+    return current?.id === id && current.confirmedAt !== undefined ? 'already' : 'missing';
   }
 
   async listDeliveries(incidentId: string): Promise<Delivery[]> {

@@ -1,11 +1,11 @@
 import { PublishCommand, type MessageAttributeValue, type PublishCommandInput, type PublishCommandOutput, type SNSClient } from '@aws-sdk/client-sns';
 import { DialtoneError } from '../domain/errors.js';
 import { redact } from '../domain/mask.js';
-import { isDark, isImpaired } from '../domain/nena.js';
-import type { Incident, Notice } from '../domain/records.js';
+import type { Notice } from '../domain/records.js';
 import { composeSms, fitsOneSms } from '../domain/text.js';
 import { incidentArea, type EventDirectory } from './events.js';
 import { emailSubject } from './ses-sender.js';
+import { incidentSeverity } from '../domain/severity.js';
 
 /**
  * The incident topic (DESIGN.md "deliver"): every notice is published once to an SNS topic that
@@ -27,21 +27,6 @@ export interface TopicRendering {
   default?: string;
 }
 
-/** Incident severity for filters: the worst state the incident has reached, so it never drops. */
-export type TopicSeverity = 'critical' | 'major' | 'minor';
-
-/**
- * critical: a service went dark (must route elsewhere); major: degraded (Partial, a major
- * incident in progress); minor: anything else. Taken from the worst state of each service, so
- * every notice of an incident (the all-clear too) carries the severity its first alarm had or
- * higher: a subscriber filtering on "critical" never misses the all-clear of a critical outage.
- */
-export function topicSeverity(incident: Incident): TopicSeverity {
-  const worst = Object.values(incident.services).map((s) => s.worst);
-  if (worst.some(isDark)) return 'critical';
-  if (worst.some(isImpaired)) return 'major';
-  return 'minor';
-}
 
 /** SNS caps a message, attributes included, at 256 KiB. */
 export const MAX_SNS_MESSAGE_BYTES = 256 * 1024;
@@ -80,7 +65,7 @@ export function topicMessage(notice: Notice, rendered: TopicRendering, services:
     seq: { DataType: 'Number', StringValue: String(notice.seq) },
     phase: str(notice.phase),
     reason: str(notice.reason),
-    severity: str(topicSeverity(inc)),
+    severity: str(incidentSeverity(inc)),
     kind: str(inc.kind ?? 'outage'),
     certainty: str(inc.certainty),
     cause: str(inc.causeComponentId),

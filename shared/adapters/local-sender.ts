@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Sender } from '../app/ports.js';
 import type { Clock } from '../domain/clock.js';
 import { contactKey, maskAddress, redact } from '../domain/mask.js';
@@ -28,6 +28,8 @@ export const deliveryLogLineSchema = z.object({
   address: z.string(),
   subject: z.string().optional(),
   text: z.string(),
+  /** A bundle (one message carrying several notices): the notices it carried; incidentId is the bundle's id. */
+  members: z.array(z.object({ incidentId: z.string().min(1), seq: z.number().int().nonnegative() })).optional(),
 });
 export type DeliveryLogLine = z.infer<typeof deliveryLogLineSchema>;
 
@@ -62,6 +64,7 @@ export class LocalDeliveryLog implements Sender {
       address: maskAddress(delivery.channel, delivery.address),
       ...(delivery.subject !== undefined && { subject: redact(delivery.subject, this.keep) }),
       text: redact(delivery.text, this.keep),
+      ...(delivery.members !== undefined && { members: delivery.members }),
     };
     // Synchronous append: the line is on disk before the delivery can be marked sent.
     if (this.options.file !== undefined) appendFileSync(this.options.file, `${JSON.stringify(line)}\n`);
@@ -94,6 +97,8 @@ export function readDeliveryLog(file: string): DeliveryLogLine[] {
     } catch (err) {
       throw new Error(`${file}:${i + 1}: not JSON: ${(err as Error).message}`, { cause: err });
     }
+    // The incident topic and EventBridge lines (local-channels.ts) share the file; they are not deliveries.
+    if (typeof json === 'object' && json !== null && 'kind' in json) return [];
     const parsed = deliveryLogLineSchema.safeParse(json);
     if (!parsed.success) throw new Error(`${file}:${i + 1}: not a delivery log line:\n${z.prettifyError(parsed.error)}`);
     return [parsed.data];

@@ -4,7 +4,7 @@ import { applyObservation, componentStatesEqual, initialComponentState, lastRead
 import { DialtoneError } from '../domain/errors.js';
 import type { Model } from '../domain/model.js';
 import type { Observation } from '../domain/observation.js';
-import type { ComponentState, SourceState, Transition } from '../domain/records.js';
+import type { ComponentState, ServiceStateRecord, SourceState, Transition } from '../domain/records.js';
 import { activeMaintenance } from '../domain/maintenance.js';
 import { deriveServiceState } from '../domain/service.js';
 import type { ReadContext, SourceRead } from '../sources/parsers.js';
@@ -66,6 +66,20 @@ export type EvaluateDeps = Omit<PipelineDeps, 'readSource' | 'concurrency'>;
 
 function isConflict(err: unknown): boolean {
   return err instanceof DialtoneError && err.code === 'STORE.CONFLICT';
+}
+
+/**
+ * A confirmed transition rides in the state item it produced (`unrecorded`) until it is in the
+ * history: one conditional write saves both, the history write follows, a second write clears it.
+ * An invocation that dies or is throttled in between leaves it in the state, and the next one to
+ * read that state writes it to the history (a no-op if it is there) before anything else: a
+ * transition is never lost, and never recorded for a state that was not saved. (Issue 8.)
+ */
+type Owing<T> = T & { unrecorded?: Transition };
+
+function splitOwed<T extends object>(stored: Owing<T>): { owed?: Transition; state: T } {
+  const { unrecorded, ...state } = stored;
+  return { ...(unrecorded ? { owed: unrecorded } : {}), state: state as T };
 }
 
 /**
@@ -186,51 +200,75 @@ export async function applyObservations(
 
   // evaluate + record: components (hysteresis)
   const componentTransitions: Transition[] = [];
-  for (const obs of observations) {
-    if (!model.components.has(obs.componentId)) continue;
-    const prev = stateOf(obs.componentId);
-    const { next, transition } = applyObservation(prev, obs, model.config.thresholds);
-    if (componentStatesEqual(prev, next) && components.has(obs.componentId)) continue;
-    const saved = { ...next, version: prev.version + 1 };
+  /** Saves with compare-and-set; when another invocation wrote first, carries on from what it wrote. */
+  const saveComponent = async (state: Owing<ComponentState>, expected: number): Promise<boolean> => {
     try {
-      await store.saveComponentState(saved, prev.version);
+      await store.saveComponentState(state, expected);
+      components.set(state.componentId, state);
+      return true;
     } catch (err) {
       if (!isConflict(err)) throw err;
-      log.warn('component written concurrently; the next cycle re-reads it', { componentId: obs.componentId });
-      continue;
+      // Services derived from our stale read could resolve an incident that is not over.
+      const current = (await store.getComponentStates([state.componentId])).get(state.componentId);
+      if (current) components.set(state.componentId, current);
+      log.warn('component written concurrently; continuing from its current state', { componentId: state.componentId });
+      return false;
     }
-    components.set(obs.componentId, saved);
+  };
+  for (const obs of observations) {
+    if (!model.components.has(obs.componentId)) continue;
+    const { owed, state: prev } = splitOwed(stateOf(obs.componentId));
+    const { next, transition } = applyObservation(prev, obs, model.config.thresholds);
+    const changed = !componentStatesEqual(prev, next) || !components.has(obs.componentId);
+    if (!changed && !owed) continue;
+    // A transition an earlier invocation saved but did not get into the history: history first.
+    if (owed) await store.appendTransition(owed);
+    const saved: Owing<ComponentState> = { ...(changed ? next : prev), version: prev.version + 1, ...(transition ? { unrecorded: transition } : {}) };
+    if (!(await saveComponent(saved, prev.version))) continue;
     if (transition) {
       await store.appendTransition(transition);
       componentTransitions.push(transition);
+      await saveComponent({ ...splitOwed(saved).state, version: saved.version + 1 }, saved.version);
     }
   }
 
   // evaluate + record: 911 services, derived through their dependencies
   const serviceIds = [...model.services.keys()];
-  const services = await store.getServiceStates(serviceIds);
+  const services: Map<string, Owing<ServiceStateRecord>> = await store.getServiceStates(serviceIds);
   const serviceTransitions: Transition[] = [];
+  const saveService = async (state: Owing<ServiceStateRecord>, expected: number): Promise<boolean> => {
+    try {
+      await store.saveServiceState(state, expected);
+      services.set(state.serviceId, state);
+      return true;
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      const current = (await store.getServiceStates([state.serviceId])).get(state.serviceId);
+      if (current) services.set(state.serviceId, current);
+      log.warn('service written concurrently; continuing from its current state', { serviceId: state.serviceId });
+      return false;
+    }
+  };
   const componentStatus = (id: string) => stateOf(id).status;
   const maintenance = activeMaintenance(model.config.maintenance, now);
   for (const svc of model.services.values()) {
     const derived = deriveServiceState(svc, componentStatus, maintenance);
-    const prev = services.get(svc.id) ?? { serviceId: svc.id, state: 'Normal' as const, since: at, causes: [], version: 0 };
-    if (prev.state === derived.state && prev.causes.join() === derived.causes.join()) continue;
+    const { owed, state: prev } = splitOwed(services.get(svc.id) ?? { serviceId: svc.id, state: 'Normal' as const, since: at, causes: [], version: 0 });
+    const same = prev.state === derived.state && prev.causes.join() === derived.causes.join();
+    if (same && !owed) continue;
+    if (owed) await store.appendTransition(owed);
     // A state change starts when the causing component's change started.
     const since = prev.state === derived.state ? prev.since : (derived.causes.map((c) => stateOf(c).since).sort()[0] ?? at);
-    const next = { serviceId: svc.id, state: derived.state, since, causes: derived.causes, version: prev.version + 1 };
-    try {
-      await store.saveServiceState(next, prev.version);
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      log.warn('service written concurrently; the next cycle re-reads it', { serviceId: svc.id });
-      continue;
-    }
-    services.set(svc.id, next);
-    if (prev.state !== derived.state) {
-      const t: Transition = { subject: 'service', id: svc.id, from: prev.state, to: derived.state, at, evidence: { causes: derived.causes } };
+    const t: Transition | undefined =
+      prev.state !== derived.state ? { subject: 'service', id: svc.id, from: prev.state, to: derived.state, at, evidence: { causes: derived.causes } } : undefined;
+    const next: Owing<ServiceStateRecord> = same
+      ? { ...prev, version: prev.version + 1 }
+      : { serviceId: svc.id, state: derived.state, since, causes: derived.causes, version: prev.version + 1, ...(t ? { unrecorded: t } : {}) };
+    if (!(await saveService(next, prev.version))) continue;
+    if (t) {
       await store.appendTransition(t);
       serviceTransitions.push(t);
+      await saveService({ ...splitOwed(next).state, version: next.version + 1 }, next.version);
     }
   }
 

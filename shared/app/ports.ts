@@ -5,6 +5,11 @@ import type {
   DeliveryKey,
   Incident,
   Notice,
+  ProviderStatus,
+  Publication,
+  PublicationKey,
+  RollCall,
+  RosterEntry,
   ServiceStateRecord,
   SourceState,
   Transition,
@@ -51,9 +56,39 @@ export interface Store {
    * lease has expired. 'sent' means it was already delivered; 'busy' that another worker holds it.
    */
   claimDelivery(d: Delivery, now: Date, leaseMs: number): Promise<'claimed' | 'sent' | 'busy'>;
-  markDeliverySent(key: DeliveryKey, messageId: string, at: Date): Promise<void>;
-  markDeliveryFailed(key: DeliveryKey, error: string, at: Date): Promise<void>;
+  /** `bundleId`: the member of a bundle went out inside it (shared/app/deliver.ts). */
+  markDeliverySent(key: DeliveryKey, messageId: string, at: Date, bundleId?: string): Promise<void>;
+  /**
+   * A failed send: the delivery stays pending, reclaimable from `retryAt` (default: at once);
+   * after the last attempt it is `failed` for good and listed as a dead letter. Answers what it
+   * became ('unchanged': it was no longer pending).
+   */
+  markDeliveryFailed(key: DeliveryKey, error: string, at: Date, retryAt?: Date): Promise<'pending' | 'failed' | 'unchanged'>;
   listDeliveries(incidentId: string): Promise<Delivery[]>;
+  /** A terminal outcome other than sent: an SMS to an opted-out number is settled, never sent. */
+  settleDelivery(key: DeliveryKey, status: 'opted-out', reason: string, at: Date): Promise<void>;
+  /** Deliveries (and publications) failed for good, oldest first: the dead-letter list. */
+  listDeadLetters(): Promise<Array<Delivery | Publication>>;
+  /** Remembers which delivery (or bundle) a provider's message id belongs to (delivery status feedback). */
+  linkMessage(messageId: string, key: DeliveryKey): Promise<void>;
+  findDeliveryByMessageId(messageId: string): Promise<Delivery | undefined>;
+  /** What the provider reported after accepting a message; false when there is no such delivery. */
+  recordProviderStatus(key: DeliveryKey, status: ProviderStatus): Promise<boolean>;
+
+  /** The incident topic and EventBridge events of a notice: claimed and marked like deliveries. */
+  claimPublication(key: PublicationKey, now: Date, leaseMs: number): Promise<'claimed' | 'sent' | 'busy'>;
+  markPublicationSent(key: PublicationKey, messageId: string, at: Date): Promise<void>;
+  markPublicationFailed(key: PublicationKey, error: string, at: Date, retryAt?: Date): Promise<'pending' | 'failed' | 'unchanged'>;
+  listPublications(incidentId: string): Promise<Publication[]>;
+
+  /** The DynamoDB part of the roster (merge rule: shared/app/roster.ts) and its roll calls. */
+  listRoster(): Promise<RosterEntry[]>;
+  putRosterEntry(entry: RosterEntry): Promise<void>;
+  deleteRosterEntry(id: string): Promise<boolean>;
+  putRollCall(rollCall: RollCall): Promise<void>;
+  listRollCalls(): Promise<RollCall[]>;
+  /** Records the reply to a roll call once: 'missing' when `id` is not the recipient's latest roll call. */
+  confirmRollCall(recipientId: string, id: string, via: NonNullable<RollCall['via']>, at: Date): Promise<'confirmed' | 'already' | 'missing'>;
 
   /** History: the first acknowledgement of a recipient for an incident is kept; later ones are no-ops. */
   putAck(ack: Acknowledgement): Promise<'created' | 'exists'>;
@@ -63,4 +98,56 @@ export interface Store {
 /** The last hop. A sender resolves with the channel's message id only after the send succeeded. */
 export interface Sender {
   send(delivery: Delivery): Promise<{ messageId: string }>;
+}
+
+/** The texts of a notice for the incident topic's subscribers (MessageStructure json). */
+export interface TopicBodies {
+  subject: string;
+  sms: string;
+  email: string;
+  default?: string;
+}
+
+/** The SNS topic that carries every notice (adapters/incident-topic.ts, or the local delivery log). */
+export interface IncidentFeed {
+  publish(notice: Notice, bodies: TopicBodies): Promise<{ messageId: string }>;
+}
+
+/**
+ * EventBridge: the notice's Incident{Opened,Updated,Resolved}.v1 event plus ServiceStateChanged.v1
+ * for each service whose state changed since the previous notice. Resolves once all were put;
+ * throws otherwise (the publication is retried whole: consumers dedupe on the event's key).
+ */
+export interface EventSink {
+  publish(notice: Notice, changes: readonly Transition[]): Promise<{ messageId: string }>;
+}
+
+export type OptOutAnswer = { status: 'opted-out' } | { status: 'opted-in' } | { status: 'unknown'; error: string };
+
+/** SMS opt-outs (STOP replies), one instance per invocation: answers are cached for the run. */
+export interface OptOuts {
+  listOptedOut(): Promise<{ count: number; complete: boolean; error?: string }>;
+  check(phone: string): Promise<OptOutAnswer>;
+}
+
+/** The account's SMS settings worth reporting (GetSMSAttributes). */
+export interface SmsAccount {
+  monthlySpendLimitUsd(): Promise<string | undefined>;
+}
+
+/**
+ * A deployment's last hop: the one-recipient sender plus, optionally, what else it offers.
+ * deliverPending finds these on the `sender` it is handed, so the poll, sweep and deliver use
+ * cases all get them without new plumbing; a plain Sender (tests, benches) simply has none.
+ */
+export interface DeliveryChannels extends Sender {
+  readonly topic?: IncidentFeed;
+  readonly events?: EventSink;
+  /** A fresh opt-out view for one invocation. */
+  optOuts?(): OptOuts;
+  readonly smsAccount?: SmsAccount;
+  /** How pacing waits (default: a simulated clock is advanced, the real one slept on). */
+  sleep?(ms: number): Promise<void>;
+  /** Milliseconds left in this invocation (the Lambda context); undefined = no limit. */
+  remainingMs?(): number | undefined;
 }

@@ -290,7 +290,7 @@ export async function buildReport(store: Store, model: Model | undefined, incide
       componentTransitions: componentEvents.length,
       serviceTransitions: serviceEvents.length,
       notices: notices.length,
-      deliveries: { total: deliveries.length, sent: count('sent'), pending: count('pending'), failed: count('failed') },
+      deliveries: { total: deliveries.length, sent: count('sent'), pending: count('pending'), failed: count('failed'), 'opted-out': count('opted-out') },
     },
     events,
   };

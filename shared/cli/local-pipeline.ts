@@ -1,5 +1,6 @@
 import { startEmbeddedDynamo } from '../adapters/embedded-dynamo.js';
 import { DynamoStore } from '../adapters/dynamo-store.js';
+import { LocalDeliveryChannels } from '../adapters/local-channels.js';
 import { LocalDeliveryLog } from '../adapters/local-sender.js';
 import type { Log } from '../app/log.js';
 import type { PipelineDeps } from '../app/poll-cycle.js';
@@ -12,7 +13,8 @@ import { createAwsSecretResolver } from '../adapters/secrets.js';
 
 /**
  * The pipeline's local home: the same use cases on the embedded store (dynalite in-process on
- * loopback); only the last hop is the delivery log instead of SNS/SES/EventBridge.
+ * loopback); only the last hop is the delivery log instead of SNS/SES/EventBridge (topic and
+ * event lines in the same log: local-channels.ts).
  */
 export async function startLocalPipeline(opts: {
   config: MonitoringConfig;
@@ -26,14 +28,14 @@ export async function startLocalPipeline(opts: {
   const db = await startEmbeddedDynamo(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {});
   const store = new DynamoStore({ client: db.client, tableName: db.tableName });
   const model = buildModel(opts.config);
-  const sender =
-    opts.sender ??
-    new LocalDeliveryLog({
-      clock: opts.clock,
-      publicContacts: model.publicContacts,
-      ...(opts.deliveryLogFile !== undefined ? { file: opts.deliveryLogFile } : {}),
-      ...(opts.print !== undefined ? { print: opts.print } : {}),
-    });
+  // The local last hop: the delivery log, plus the incidents topic and EventBridge as lines in it.
+  const logOptions = {
+    clock: opts.clock,
+    publicContacts: model.publicContacts,
+    ...(opts.deliveryLogFile !== undefined ? { file: opts.deliveryLogFile } : {}),
+    ...(opts.print !== undefined ? { print: opts.print } : {}),
+  };
+  const sender = opts.sender ?? new LocalDeliveryChannels(new LocalDeliveryLog(logOptions), { ...logOptions, directory: model });
   // Upstream credentials ({ env } refs locally; SSM / Secrets Manager with the default AWS chain), resolved only when a source asks.
   const secrets = createAwsSecretResolver();
   const read: PipelineDeps['readSource'] = (source, prev, ctx) => readSource(source, prev, { ...ctx, secrets });

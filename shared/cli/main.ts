@@ -3,8 +3,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { configJsonSchema, loadConfigFile } from '../config/load.js';
 import { runDemo } from './demo.js';
 import { registerAckCommand } from './ack.js';
+import { registerCapCommand } from './cap.js';
 import { registerParseCommands } from './parse.js';
 import { registerReportCommand } from './report.js';
+import { registerRosterCommand } from './roster.js';
 import { runLive } from './run.js';
 import { ScenarioError } from './scenario.js';
 
@@ -88,6 +90,8 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   registerReportCommand(program, out, { setExitCode: (c) => (code = c) });
   registerAckCommand(program, out, { setExitCode: (c) => (code = c) });
   registerParseCommands(program, out, { setExitCode: (c) => (code = c) });
+  registerRosterCommand(program, out, { setExitCode: (c) => (code = c) });
+  registerCapCommand(program, out, { setExitCode: (c) => (code = c) });
 
   try {
     await program.parseAsync(argv);

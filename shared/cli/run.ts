@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { consoleLog } from '../adapters/console-log.js';
-import { ChannelRouterSender, SnsSmsSender } from '../adapters/sns-sender.js';
+import { AwsDeliveryChannels } from '../adapters/delivery-channels.js';
+import { readDeliveryEnv } from '../config/delivery-env.js';
+import { buildModel } from '../domain/model.js';
 import { runPollCycle } from '../app/poll-cycle.js';
 import type { MonitoringConfig } from '../config/schema.js';
 import { systemClock } from '../domain/clock.js';
@@ -11,7 +15,7 @@ export interface RunOptions {
   config: MonitoringConfig;
   dataDir: string;
   deliveryLogFile: string;
-  /** 'aws' sends SMS through SNS with the default credential chain; 'local' writes the delivery log. */
+  /** 'aws' sends through SNS / SES / EventBridge with the default credential chain; 'local' writes the delivery log. */
   deliver: 'local' | 'aws';
   smsOriginationNumber?: string;
   once: boolean;
@@ -22,10 +26,17 @@ export interface RunOptions {
 /** Live polling on the real clock, with the embedded store persisted under a data directory. */
 export async function runLive(opts: RunOptions): Promise<void> {
   const log = consoleLog('info');
-  const sender =
-    opts.deliver === 'aws'
-      ? new ChannelRouterSender({ sms: new SnsSmsSender({ client: new SNSClient({}), ...(opts.smsOriginationNumber ? { originationNumber: opts.smsOriginationNumber } : {}) }) })
-      : undefined;
+  // aws: SNS SMS, SES email (SES_FROM_ADDRESS), the incidents topic (INCIDENT_TOPIC_ARN) and EventBridge (EVENT_BUS_NAME), default credential chain.
+  const env = opts.deliver === 'aws' ? { ...readDeliveryEnv(process.env), ...(opts.smsOriginationNumber ? { SMS_ORIGINATION_NUMBER: opts.smsOriginationNumber } : {}) } : undefined;
+  const sender = env
+    ? new AwsDeliveryChannels({
+        sns: new SNSClient({}),
+        ...((env.SES_FROM_ADDRESS ?? env.EMAIL_FROM) ? { ses: new SESv2Client({}) } : {}),
+        ...(env.EVENT_BUS_NAME ? { eventBridge: new EventBridgeClient({}) } : {}),
+        env,
+        directory: buildModel(opts.config),
+      })
+    : undefined;
   const pipeline = await startLocalPipeline({
     config: opts.config,
     clock: systemClock,
@@ -35,7 +46,7 @@ export async function runLive(opts: RunOptions): Promise<void> {
     print: opts.print,
     ...(sender ? { sender } : {}),
   });
-  opts.print(`dialtone run: ${opts.config.sources.length} source(s), ${opts.config.services.length} service(s); store ${opts.dataDir}; delivery ${opts.deliver === 'aws' ? 'SNS' : opts.deliveryLogFile}`);
+  opts.print(`dialtone run: ${opts.config.sources.length} source(s), ${opts.config.services.length} service(s); store ${opts.dataDir}; delivery ${opts.deliver === 'aws' ? 'AWS (SNS, SES, EventBridge as configured)' : opts.deliveryLogFile}`);
   let prev: number | undefined;
   try {
     do {

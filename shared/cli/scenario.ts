@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatPath, validateConfig } from '../config/load.js';
 import type { MonitoringConfig } from '../config/schema.js';
 

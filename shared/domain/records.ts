@@ -111,7 +111,12 @@ export interface Notice {
 }
 
 export type Channel = 'sms' | 'email';
-export type DeliveryStatus = 'pending' | 'sent' | 'failed';
+/**
+ * pending → sent, or → failed after the last attempt (a dead letter: ops is alerted), or
+ * → opted-out (an SMS to a number that replied STOP: never sent; the recipient's other channel
+ * and ops are told instead). Only pending is ever claimed again.
+ */
+export type DeliveryStatus = 'pending' | 'sent' | 'failed' | 'opted-out';
 
 export interface DeliveryKey {
   incidentId: string;
@@ -137,6 +142,75 @@ export interface Delivery extends DeliveryKey {
   messageId?: string;
   error?: string;
   lastErrorAt?: string;
+  /**
+   * A bundle (shared/app/deliver.ts): one message that carried several notices to this recipient
+   * in one phase. Its key is (bundle id, 1, recipient, channel); each member keeps its own
+   * delivery record, marked sent with the bundle's messageId and `bundleId`.
+   */
+  members?: BundleMember[];
+  /** Set on a member delivery that went out inside a bundle. */
+  bundleId?: string;
+  /** What the channel reported after accepting the message (SNS SMS delivery status logs). */
+  provider?: ProviderStatus;
+}
+
+export interface BundleMember {
+  incidentId: string;
+  seq: number;
+}
+
+export interface ProviderStatus {
+  status: 'delivered' | 'failed';
+  /** The provider's words, e.g. "Message has been accepted by phone carrier" or "Phone is currently unreachable". */
+  reason?: string;
+  /** When the provider reported it. */
+  at: string;
+}
+
+/** Once-per-notice publications for other systems: the incident SNS topic and EventBridge events. */
+export type PublicationTarget = 'topic' | 'events';
+
+export interface PublicationKey {
+  incidentId: string;
+  seq: number;
+  target: PublicationTarget;
+}
+
+/** Tracked like a delivery: claimed, sent once, retried with backoff, a dead letter after the last attempt. */
+export interface Publication extends PublicationKey {
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  leaseUntil: string;
+  createdAt: string;
+  sentAt?: string;
+  /** SNS MessageId, or the EventBridge event ids joined with commas. */
+  messageId?: string;
+  error?: string;
+  lastErrorAt?: string;
+}
+
+/**
+ * The DynamoDB part of the roster (shared/app/roster.ts): adds a recipient, overrides a config
+ * recipient with the same id, or (removed) hides a config recipient.
+ */
+export interface RosterEntry {
+  id: string;
+  /** Absent on a removal (a tombstone for a recipient the config still lists). */
+  recipient?: unknown;
+  removed?: boolean;
+  updatedAt: string;
+}
+
+/** A roll call (`dialtone roster verify`): a test message with its own key and ack code, and the reply. */
+export interface RollCall {
+  recipientId: string;
+  /** The delivery key's incidentId (RC-…); its ack code is ackCode(id). */
+  id: string;
+  code: string;
+  channels: Channel[];
+  sentAt: string;
+  confirmedAt?: string;
+  via?: 'reply' | 'link' | 'cli';
 }
 
 /** An agency saying "we know": stops reminders to it, and counts against no-ack escalation. */

@@ -2,6 +2,7 @@ import type { RecipientConfig } from '../config/schema.js';
 import type { Model } from './model.js';
 import { isDark, isImpaired } from './nena.js';
 import type { Channel, Incident, Notice } from './records.js';
+import { atLeast, incidentSeverity } from './severity.js';
 
 /** Why a recipient hears about a notice; rendering picks its words from this. */
 export interface Route {
@@ -41,7 +42,10 @@ export function adjacentTo(psapId: string, darkPsapIds: readonly string[], model
  * - an escalation notice goes to the FCC liaison only (everyone else already knows);
  * - everyone told before hears every later update, reminder and the all-clear, so no all-clear
  *   is ever lost;
- * - an audience configured to hear at "confirmed" hears nothing while the incident is suspected;
+ * - an audience configured to hear at "confirmed" hears nothing while the incident is suspected
+ *   (a recipient's own `hearAt` overrides its audience's);
+ * - a recipient with a `minSeverity` is not newly told about a less severe incident (severity:
+ *   severity.ts), but once told it hears the rest, the all-clear above all;
  * - a recipient who acknowledged gets no reminders.
  * Ops hears about blind monitors and pipeline faults, not about incidents.
  */
@@ -54,6 +58,7 @@ export function routeNotice(notice: Notice, model: Model, previouslyNotified: Re
     .filter(([, s]) => isImpaired(s.state))
     .map(([id]) => model.services.get(id))
     .filter((s) => s !== undefined);
+  const severity = incidentSeverity(incident);
 
   const routes: Route[] = [];
   for (const r of model.recipients) {
@@ -62,8 +67,8 @@ export function routeNotice(notice: Notice, model: Model, previouslyNotified: Re
     if (reason === 'reminder' && acked.has(r.id)) continue;
     let hears = previouslyNotified.has(r.id);
     // An audience configured to hear only confirmed incidents waits for corroboration.
-    const waits = model.config.corroboration.hearAt[r.role] === 'confirmed' && incident.certainty !== 'confirmed';
-    if (reason !== 'resolved' && !waits) {
+    const waits = (r.hearAt ?? model.config.corroboration.hearAt[r.role]) === 'confirmed' && incident.certainty !== 'confirmed';
+    if (reason !== 'resolved' && !waits && atLeast(severity, r.minSeverity)) {
       switch (r.role) {
         case 'psap':
           hears ||= r.psap !== undefined && adjacentTo(r.psap, darkNow, model).length > 0;

@@ -1,66 +1,69 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp, ConfigError } from '../../infra/app';
 import { configDefine, MAX_INLINED_CONFIG_BYTES } from '../../infra/constructs/dialtone-function';
+import { PUSH_ROUTES, READ_ROUTES } from '../../infra/constructs/http-api';
+import { StateStack } from '../../infra/state-stack';
 import { TABLE_KEYS } from '../../shared/adapters/table';
+import { METRIC, METRICS_NAMESPACE } from '../../shared/app/pipeline-metrics';
+import {
+  acknowledgements,
+  actionsOf,
+  appProps,
+  asArray,
+  CFN_LIMITS,
+  cleanUp,
+  fixture,
+  logicalId,
+  nagFindings,
+  only,
+  resourcesOf,
+  statementsOf,
+  synth,
+  type Statement,
+  type Synth,
+} from './support';
 
 const ROOT = path.resolve(__dirname, '../..');
-const fixture = (name: string) => path.join(__dirname, 'fixtures', name);
+afterAll(cleanUp);
 
-// Every App gets an outdir under one temp dir, removed at the end (App() alone leaves one per call).
-const outRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-infra-test-'));
-let outCount = 0;
-const appProps = (context: Record<string, unknown>) => ({ context, outdir: path.join(outRoot, String(outCount++)) });
-afterAll(() => fs.rmSync(outRoot, { recursive: true, force: true }));
+/**
+ * The default deployment: one region (region-agnostic, as `npm run synth` offline), AWS-managed
+ * table encryption, SMS settings managed, an ops email, an origination number. One synth (with
+ * real local esbuild bundles and cdk-nag as a synth plugin) shared by every assertion.
+ */
+describe('one region (default)', () => {
+  let s: Synth;
+  let state: Template;
+  let app: Template;
+  let fnId: (name: string) => string;
+  let policy: (name: string) => Statement[];
 
-type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
-type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
-
-const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
-
-function only(template: Template, type: string, props?: Record<string, unknown>): [string, Resource] {
-  const found = Object.entries(template.findResources(type, props ? { Properties: props } : undefined));
-  expect(found).toHaveLength(1);
-  return found[0] as [string, Resource];
-}
-
-describe('DialtoneStack', () => {
-  let template: Template;
-  let tableId: string;
-  let functionId: string;
-  let pollStatements: Statement[];
-  let synthMs: number;
-  let assemblyDir: string;
-
-  // One synth (with a real local esbuild bundle) shared by every assertion.
   beforeAll(() => {
-    const started = Date.now();
-    const { app, stack } = buildApp(appProps({ config: fixture('dialtone.valid.yaml'), smsOriginationNumber: '+18335550100' }));
-    template = Template.fromStack(stack);
-    synthMs = Date.now() - started;
-    assemblyDir = app.synth().directory; // already synthesized: returns the same assembly
-
-    [tableId] = only(template, 'AWS::DynamoDB::GlobalTable');
-    [functionId] = only(template, 'AWS::Lambda::Function');
-    // The policies attached to the function's execution role (not the Scheduler's role).
-    const role = template.findResources('AWS::Lambda::Function')[functionId]!.Properties.Role as { 'Fn::GetAtt': [string, string] };
-    const roleId = role['Fn::GetAtt'][0];
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
-      (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })),
-    );
-    pollStatements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    s = synth({ config: fixture('dialtone.valid.yaml'), smsOriginationNumber: '+18335550100', opsEmail: 'ops@example.org', smsMonthlySpendLimit: '50' });
+    state = s.templates.get('DialtoneState')!;
+    app = s.templates.get('Dialtone')!;
+    fnId = (name) => logicalId(s.built.stack.functions[name]!);
+    policy = (name) => statementsOf(app, fnId(name));
   });
 
-  test('synth (incl. bundling) stays quick', () => {
-    expect(synthMs).toBeLessThan(20_000);
+  test('two stacks: state apart from stateless, and the stateless one waits for the state', () => {
+    expect([...s.templates.keys()]).toEqual(['DialtoneState', 'Dialtone']);
+    expect(s.built.stack.dependencies.map((d) => d.stackName)).toEqual(['DialtoneState']);
+  });
+
+  test('synth (bundling and cdk-nag included) stays quick', () => {
+    expect(s.ms).toBeLessThan(30_000);
   });
 
   describe('state table', () => {
-    test('on-demand, PITR, deletion protection, AWS-managed encryption, TTL', () => {
-      template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+    test('on-demand, PITR, deletion protection, AWS-managed encryption, TTL, fixed name', () => {
+      state.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        TableName: 'dialtone-state',
         BillingMode: 'PAY_PER_REQUEST',
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
         TimeToLiveSpecification: { AttributeName: TABLE_KEYS.ttlAttribute, Enabled: true },
@@ -68,29 +71,36 @@ describe('DialtoneStack', () => {
           Match.objectLike({
             PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
             DeletionProtectionEnabled: true,
+            SSESpecification: Match.absent(),
           }),
         ],
+      });
+      expect(resourcesOf(state, 'AWS::KMS::Key')).toHaveLength(0);
+    });
+
+    test('-c tableKey=customer in one region-agnostic stack: a rotated, retained key of its own encrypts the (only) replica', () => {
+      const custom = Template.fromStack(new StateStack(new App(), 'S', { tableName: 'dialtone-state', primary: true, tableKey: 'customer' }));
+      const [keyId, key] = only(custom, 'AWS::KMS::Key');
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      expect(key.DeletionPolicy).toBe('Retain');
+      custom.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        Replicas: [Match.objectLike({ SSESpecification: { KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } } })],
       });
     });
 
     test('is retained on stack delete and on replacement', () => {
-      const [, table] = only(template, 'AWS::DynamoDB::GlobalTable');
+      const [, table] = only(state, 'AWS::DynamoDB::GlobalTable');
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.UpdateReplacePolicy).toBe('Retain');
     });
 
     test('keys and gsi1 come from TABLE_KEYS', () => {
-      template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      state.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
         KeySchema: [
           { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
           { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
         ],
-        AttributeDefinitions: Match.arrayWith([
-          { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
-          { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
-          { AttributeName: TABLE_KEYS.gsi1.partitionKey, AttributeType: 'S' },
-          { AttributeName: TABLE_KEYS.gsi1.sortKey, AttributeType: 'S' },
-        ]),
         GlobalSecondaryIndexes: [
           {
             IndexName: TABLE_KEYS.gsi1.indexName,
@@ -105,149 +115,397 @@ describe('DialtoneStack', () => {
     });
   });
 
-  describe('poll function', () => {
-    test('Node 22+ on ARM64, handler and environment', () => {
-      const [, fn] = only(template, 'AWS::Lambda::Function');
-      expect(fn.Properties.Architectures).toEqual(['arm64']);
-      const runtime = fn.Properties.Runtime as string;
-      expect(runtime).toMatch(/^nodejs\d+\.x$/);
-      expect(Number(/\d+/.exec(runtime)![0])).toBeGreaterThanOrEqual(22);
-      expect(fn.Properties.Handler).toBe('index.handler');
-      expect(fn.Properties.Timeout).toBeLessThan(60);
-      expect(fn.Properties.Environment).toEqual({
-        Variables: {
-          TABLE_NAME: { Ref: tableId },
-          DELIVERY_MODE: 'aws',
-          SMS_ORIGINATION_NUMBER: '+18335550100',
-          NODE_OPTIONS: '--enable-source-maps',
-          POWERTOOLS_SERVICE_NAME: 'dialtone-poll',
-        },
-      });
+  describe('functions', () => {
+    test('the set: poll (standard group only: no critical source), sweep, deliver, api, ingest, delivery-status', () => {
+      expect(Object.keys(s.built.stack.functions).sort()).toEqual(['api', 'deliver', 'delivery-status', 'ingest', 'poll-standard', 'sweep']);
+      expect(s.built.stack.pollGroups).toEqual(['standard']);
     });
 
-    test('logs to its own log group with a retention', () => {
-      const [logGroupId, logGroup] = only(template, 'AWS::Logs::LogGroup');
-      expect(logGroup.Properties.RetentionInDays).toBeGreaterThan(0);
-      template.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { LogGroup: { Ref: logGroupId } } });
-    });
-
-    test('no async retries: the next tick supersedes a failed poll', () => {
-      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-        FunctionName: { Ref: functionId },
-        MaximumRetryAttempts: 0,
-        MaximumEventAgeInSeconds: 60,
-      });
-    });
-
-    test('the bundle has the validated config inlined, not an env var', () => {
-      const [, fn] = only(template, 'AWS::Lambda::Function');
-      expect(JSON.stringify(fn.Properties.Environment)).not.toContain('DIALTONE_CONFIG_JSON');
-      // The asset staged for the function is the esbuild output of this synth.
-      const bundles = fs
-        .readdirSync(assemblyDir, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && d.name.startsWith('asset.'))
-        .map((d) => path.join(assemblyDir, d.name, 'index.js'))
-        .filter((f) => fs.existsSync(f));
-      expect(bundles).toHaveLength(1);
-      const bundled = bundles.map((f) => fs.readFileSync(f, 'utf8'));
-      expect(bundled.some((code) => code.includes('psap-hennepin') && code.includes('vendor-ng911-routing'))).toBe(true);
-    });
-  });
-
-  describe('least privilege', () => {
-    const actionsOf = (s: Statement) => asArray(s.Action);
-
-    test('item actions on the table, Query on the table and gsi1', () => {
-      const items = pollStatements.find((s) => s.Sid === 'StateTableItems')!;
-      expect(actionsOf(items).sort()).toEqual(
-        ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
-      );
-      expect(items.Resource).toEqual({ 'Fn::GetAtt': [tableId, 'Arn'] });
-
-      const query = pollStatements.find((s) => s.Sid === 'StateTableQuery')!;
-      expect(actionsOf(query)).toEqual(['dynamodb:Query']);
-      expect(query.Resource).toEqual([
-        { 'Fn::GetAtt': [tableId, 'Arn'] },
-        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, `/index/${TABLE_KEYS.gsi1.indexName}`]] },
-      ]);
-    });
-
-    test('no Scan, no wildcards, no table administration', () => {
-      const all = pollStatements.flatMap(actionsOf);
-      expect(all.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(
-        ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
-      );
-      for (const banned of ['dynamodb:Scan', 'dynamodb:*', '*', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'dynamodb:CreateTable']) {
-        expect(all).not.toContain(banned);
+    test('every function: Node 22+ on ARM64, source maps, Powertools service, its own log group with retention, its own role', () => {
+      for (const name of Object.keys(s.built.stack.functions)) {
+        const fn = app.findResources('AWS::Lambda::Function')[fnId(name)]!;
+        const p = fn.Properties as Record<string, unknown> & { Environment: { Variables: Record<string, string> }; LoggingConfig: { LogGroup: { Ref: string } } };
+        expect(p.Architectures).toEqual(['arm64']);
+        expect(p.Runtime).toMatch(/^nodejs\d+\.x$/);
+        expect(Number(/\d+/.exec(p.Runtime as string)![0])).toBeGreaterThanOrEqual(22);
+        expect(p.Handler).toBe('index.handler');
+        expect(p.Environment.Variables).toMatchObject({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: `dialtone-${name}`, TABLE_NAME: 'dialtone-state' });
+        const logGroup = app.findResources('AWS::Logs::LogGroup')[p.LoggingConfig.LogGroup.Ref]!;
+        expect(logGroup.Properties.RetentionInDays).toBeGreaterThan(0);
+        expect(logGroup.DeletionPolicy).toBe('Retain');
+        // statementsOf also asserts: no managed policy (AWSLambdaBasicExecutionRole) on the role
+        const logs = policy(name).filter((st) => asArray(st.Action).some((a) => a.startsWith('logs:')));
+        expect(logs).toEqual([expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [p.LoggingConfig.LogGroup.Ref, 'Arn'] } })]);
       }
-      expect(pollStatements.every((s) => s.Effect === 'Allow')).toBe(true);
     });
 
-    test('sns:Publish for SMS, limited to the stack region', () => {
-      const sms = pollStatements.find((s) => actionsOf(s).includes('sns:Publish'))!;
-      expect(actionsOf(sms)).toEqual(['sns:Publish']);
-      expect(sms.Resource).toBe('*');
-      expect(sms.Condition).toEqual({ StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } });
+    test('environment: each function gets what its code reads', () => {
+      const env = (name: string) => (app.findResources('AWS::Lambda::Function')[fnId(name)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      const ref = (c: { node: { defaultChild?: unknown } }) => ({ Ref: s.built.stack.getLogicalId(c.node.defaultChild as never) });
+      for (const name of ['poll-standard', 'sweep', 'deliver'])
+        expect(env(name)).toEqual({
+          NODE_OPTIONS: '--enable-source-maps',
+          POWERTOOLS_SERVICE_NAME: `dialtone-${name}`,
+          TABLE_NAME: 'dialtone-state',
+          REGION_LEASE: 'off',
+          SMS_ORIGINATION_NUMBER: '+18335550100',
+          INCIDENT_TOPIC_ARN: ref(s.built.stack.incidentTopic),
+          EVENT_BUS_NAME: ref(s.built.stack.eventBus),
+        });
+      expect(env('delivery-status')).toEqual({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'dialtone-delivery-status', TABLE_NAME: 'dialtone-state' });
+      expect(env('api')).toEqual({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'dialtone-api', TABLE_NAME: 'dialtone-state' });
+      expect(env('ingest')).toEqual({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'dialtone-ingest', TABLE_NAME: 'dialtone-state', SMS_ORIGINATION_NUMBER: '+18335550100' });
+      expect(JSON.stringify(app.toJSON())).not.toContain('DIALTONE_CONFIG_JSON');
+    });
+
+    test('timeouts: poll and sweep end before the next minute; deliver may finish a storm', () => {
+      const timeout = (name: string) => app.findResources('AWS::Lambda::Function')[fnId(name)]!.Properties.Timeout as number;
+      expect(timeout('poll-standard')).toBeLessThan(60);
+      expect(timeout('sweep')).toBeLessThan(60);
+      expect(timeout('deliver')).toBe(300);
+      expect(timeout('api')).toBeLessThanOrEqual(29); // under API Gateway's integration timeout
+    });
+
+    test('the bundles have the validated config inlined, not an env var', () => {
+      const bundles = fs
+        .readdirSync(s.assemblyDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && d.name.startsWith('asset.'))
+        .map((d) => path.join(s.assemblyDir, d.name, 'index.js'))
+        .filter((f) => fs.existsSync(f));
+      const withConfig = bundles.filter((f) => {
+        const code = fs.readFileSync(f, 'utf8');
+        return code.includes('psap-hennepin') && code.includes('vendor-ng911-routing');
+      });
+      // every function but delivery-status (it matches statuses to deliveries by message id)
+      expect(withConfig.length).toBe(Object.keys(s.built.stack.functions).length - 1);
     });
   });
 
-  describe('schedule', () => {
-    test('invokes the poll function every minute with bounded retries and a DLQ', () => {
-      const [queueId] = only(template, 'AWS::SQS::Queue');
-      template.hasResourceProperties('AWS::Scheduler::Schedule', {
-        ScheduleExpression: 'rate(1 minute)',
-        State: 'ENABLED',
-        FlexibleTimeWindow: { Mode: 'OFF' },
-        Target: {
-          Arn: { 'Fn::GetAtt': [functionId, 'Arn'] },
-          RoleArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
-          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
-          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
-        },
-      });
+  describe('failure paths', () => {
+    test('scheduled functions: no Lambda retry (the next tick supersedes), failures to the DLQ', () => {
+      const [queueId] = only(app, 'AWS::SQS::Queue');
+      for (const name of ['poll-standard', 'sweep', 'deliver'])
+        app.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+          FunctionName: { Ref: fnId(name) },
+          MaximumRetryAttempts: 0,
+          MaximumEventAgeInSeconds: 60,
+          DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+        });
     });
 
-    test('the DLQ is encrypted and refuses plain HTTP', () => {
-      const [queueId] = only(template, 'AWS::SQS::Queue', { SqsManagedSseEnabled: true });
-      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+    test('the DLQ: encrypted, TLS only, 14 days', () => {
+      const [queueId] = only(app, 'AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+      app.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: queueId }],
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       });
     });
   });
 
-  test('outputs the table and function names', () => {
-    template.hasOutput('TableName', { Value: { Ref: tableId } });
-    template.hasOutput('PollFunctionName', { Value: { Ref: functionId } });
+  describe('schedules (EventBridge Scheduler)', () => {
+    test('poll per group, sweep and deliver: every minute, 2 retries within a minute, then the DLQ', () => {
+      const [queueId] = only(app, 'AWS::SQS::Queue');
+      const schedules = resourcesOf(app, 'AWS::Scheduler::Schedule');
+      expect(schedules).toHaveLength(3);
+      const byTarget = new Map(schedules.map(([, r]) => [((r.Properties.Target as { Arn: { 'Fn::GetAtt': [string] } }).Arn['Fn::GetAtt'][0]), r.Properties]));
+      expect([...byTarget.keys()].sort()).toEqual([fnId('deliver'), fnId('poll-standard'), fnId('sweep')].sort());
+      for (const p of byTarget.values()) {
+        expect(p).toMatchObject({
+          ScheduleExpression: 'rate(1 minute)',
+          State: 'ENABLED',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: { RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+        });
+      }
+      expect(JSON.parse((byTarget.get(fnId('poll-standard'))!.Target as { Input: string }).Input)).toEqual({ group: 'standard', scheduledTime: '<aws.scheduler.scheduled-time>' });
+    });
+
+    test('one scheduler role: invoke exactly the scheduled functions, send to the DLQ, trusted by Scheduler for this account only', () => {
+      const roles = resourcesOf(app, 'AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'));
+      expect(roles).toHaveLength(1);
+      expect(JSON.stringify(roles[0]![1].Properties.AssumeRolePolicyDocument)).toContain('aws:SourceAccount');
+      const statements = Object.values(app.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roles[0]![0] }]))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+      expect(actionsOf(statements)).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+      const invoked = statements.filter((st) => st.Action === 'lambda:InvokeFunction').map((st) => (asArray(st.Resource)[0] as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]);
+      expect(invoked.sort()).toEqual([fnId('deliver'), fnId('poll-standard'), fnId('sweep')].sort());
+    });
   });
 
-  test('only the resources we mean to have', () => {
-    const types = Object.values(template.toJSON().Resources as Record<string, Resource>)
-      .map((r) => r.Type)
-      .sort();
-    expect(types).toEqual(
-      [
-        'AWS::DynamoDB::GlobalTable',
-        'AWS::IAM::Policy',
-        'AWS::IAM::Policy',
-        'AWS::IAM::Role',
-        'AWS::IAM::Role',
-        'AWS::Lambda::EventInvokeConfig',
-        'AWS::Lambda::Function',
-        'AWS::Logs::LogGroup',
-        'AWS::SQS::Queue',
-        'AWS::SQS::QueuePolicy',
-        'AWS::Scheduler::Schedule',
-      ].sort(),
-    );
+  describe('least privilege, per function', () => {
+    const tableArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':table/dialtone-state']] } as const;
+
+    test('poll, sweep: item reads and conditional writes on the table, Query on the table and gsi1; no Scan, no batch writes', () => {
+      for (const name of ['poll-standard', 'sweep']) {
+        const st = policy(name);
+        const items = st.find((x) => x.Sid === 'StateTableItems')!;
+        expect(asArray(items.Action).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+        expect(items.Resource).toEqual(tableArn);
+        const query = st.find((x) => x.Sid === 'StateTableQuery')!;
+        expect(query.Action).toBe('dynamodb:Query');
+        const indexArn = { 'Fn::Join': ['', [...tableArn['Fn::Join'][1].slice(0, -1), `:table/dialtone-state/index/${TABLE_KEYS.gsi1.indexName}`]] };
+        expect(query.Resource).toEqual([tableArn, indexArn]);
+      }
+    });
+
+    test('exact action sets', () => {
+      const table = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+      // SMS, opt-outs and the spend limit; the incidents topic (and its key, via SNS); the event bus
+      const sms = ['sns:CheckIfPhoneNumberIsOptedOut', 'sns:GetSMSAttributes', 'sns:ListPhoneNumbersOptedOut', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey', 'events:PutEvents'];
+      const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+      const dlq = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
+      const write = ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+      const sorted = (...xs: string[][]) => xs.flat().sort();
+      expect(actionsOf(policy('poll-standard'))).toEqual(sorted(table, write, sms, logs, dlq));
+      expect(actionsOf(policy('sweep'))).toEqual(sorted(table, write, sms, logs, dlq));
+      // deliver claims and settles deliveries: no DeleteItem
+      expect(actionsOf(policy('deliver'))).toEqual(sorted(table, ['dynamodb:PutItem', 'dynamodb:UpdateItem'], sms, logs, dlq));
+      // the read API reads: no PutItem, no UpdateItem, no DeleteItem, no SNS
+      expect(actionsOf(policy('api'))).toEqual(sorted(table, logs));
+      // ingest's handler sends SMS itself (no opt-out check, no email)
+      expect(actionsOf(policy('ingest'))).toEqual(sorted(table, write, ['sns:Publish'], logs));
+      // delivery-status: find the delivery by message id, record the provider's outcome
+      expect(actionsOf(policy('delivery-status'))).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:UpdateItem'], logs, dlq));
+    });
+
+    test('nothing reads secrets unless a source needs one; nothing sends email without an SES identity', () => {
+      for (const name of Object.keys(s.built.stack.functions)) {
+        const all = actionsOf(policy(name));
+        expect(all).not.toContain('secretsmanager:GetSecretValue');
+        expect(all).not.toContain('ssm:GetParameter');
+        expect(all).not.toContain('ses:SendEmail');
+        for (const banned of ['dynamodb:Scan', 'dynamodb:*', '*', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'kms:*', 'sns:*'])
+          expect(all).not.toContain(banned);
+        expect(policy(name).every((st) => st.Effect === 'Allow')).toBe(true);
+      }
+    });
+
+    test('publications: sns:Publish on the incidents topic, its key only through SNS, PutEvents on the bus only', () => {
+      const st = policy('deliver');
+      const topic = st.find((x) => x.Sid === 'IncidentTopicPublish')!;
+      expect(topic.Resource).toEqual({ Ref: s.built.stack.getLogicalId(s.built.stack.incidentTopic.node.defaultChild as never) });
+      const key = st.find((x) => x.Sid === 'IncidentTopicKey')!;
+      expect(asArray(key.Action).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+      expect(key.Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['sns.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } });
+      const events = st.find((x) => x.Sid === 'EventsPut')!;
+      expect(events.Resource).toEqual({ 'Fn::GetAtt': [s.built.stack.getLogicalId(s.built.stack.eventBus.node.defaultChild as never), 'Arn'] });
+    });
+
+    test('SMS: sns:Publish and the opt-out check on "*" (no resource type) but only in the stack region', () => {
+      for (const name of ['poll-standard', 'sweep', 'deliver']) {
+        for (const sid of ['SmsPublish', 'SmsAccountReads']) {
+          const st = policy(name).find((x) => x.Sid === sid)!;
+          expect(st.Resource).toBe('*');
+          expect(st.Condition).toEqual({ StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } });
+        }
+      }
+    });
+  });
+
+  describe('topics', () => {
+    test('ops and incident topics: KMS (a rotated customer key CloudWatch may use), TLS only', () => {
+      const topics = resourcesOf(app, 'AWS::SNS::Topic');
+      expect(topics).toHaveLength(2);
+      const [keyId, key] = only(app, 'AWS::KMS::Key');
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      for (const [id, t] of topics) {
+        expect(t.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+        app.hasResourceProperties('AWS::SNS::TopicPolicy', {
+          Topics: [{ Ref: id }],
+          PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+        });
+      }
+      const keyPolicy = JSON.stringify(key.Properties.KeyPolicy);
+      expect(keyPolicy).toContain('cloudwatch.amazonaws.com');
+    });
+
+    test('ops email subscription from -c opsEmail', () => {
+      app.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org', TopicArn: { Ref: s.built.stack.getLogicalId(s.built.stack.opsTopic.node.defaultChild as never) } });
+    });
+  });
+
+  describe('SMS account settings', () => {
+    test('SetSMSAttributes: Transactional, the spend limit, the delivery-status role; on create and update', () => {
+      const [, cr] = only(app, 'Custom::AWS');
+      const [roleId] = resourcesOf(app, 'AWS::IAM::Role').find(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('sns.amazonaws.com'))!;
+      for (const phase of ['Create', 'Update']) {
+        const call = JSON.stringify(cr.Properties[phase]);
+        expect(call).toContain('\\"action\\":\\"setSMSAttributes\\"');
+        expect(call).toContain('\\"DefaultSMSType\\":\\"Transactional\\"');
+        expect(call).toContain('\\"MonthlySpendLimit\\":\\"50\\"');
+        expect(call).toContain(`"Fn::GetAtt":["${roleId}","Arn"]`);
+      }
+      expect(cr.Properties.Delete).toBeUndefined();
+    });
+
+    test('least privilege: the provider may set SMS attributes and pass only the delivery-status role, to SNS', () => {
+      only(app, 'Custom::AWS');
+      const statements = Object.values(app.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+      const set = statements.find((x) => x.Sid === 'SetSmsAttributes')!;
+      expect(set).toMatchObject({ Action: 'sns:SetSMSAttributes', Resource: '*' });
+      const pass = statements.find((x) => x.Sid === 'PassDeliveryStatusRole')!;
+      expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'sns.amazonaws.com' } });
+      const logs = statements.find((x) => x.Sid === 'SmsDeliveryStatusLogs')!;
+      expect(asArray(logs.Resource)).toHaveLength(2);
+    });
+
+    test('delivery statuses flow back: a subscription filter on each delivery-status log group invokes delivery-status', () => {
+      const filters = resourcesOf(app, 'AWS::Logs::SubscriptionFilter');
+      expect(filters).toHaveLength(2);
+      for (const [, f] of filters) expect(f.Properties).toMatchObject({ DestinationArn: { 'Fn::GetAtt': [fnId('delivery-status'), 'Arn'] }, FilterPattern: '' });
+      app.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: fnId('delivery-status') }, MaximumRetryAttempts: 2 });
+    });
+
+    test('delivery-status log groups are created with a retention (they hold phone numbers)', () => {
+      const groups = resourcesOf(app, 'AWS::Logs::LogGroup').filter(([, r]) => JSON.stringify(r.Properties.LogGroupName ?? '').includes('DirectPublishToPhoneNumber'));
+      expect(groups).toHaveLength(2);
+      for (const [, g] of groups) expect(g.Properties.RetentionInDays).toBeGreaterThan(0);
+    });
+  });
+
+  describe('HTTP API', () => {
+    test('read routes are IAM-authorized GETs; push routes are POSTs authenticated in code', () => {
+      const routes = resourcesOf(app, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties as { RouteKey: string; AuthorizationType?: string });
+      expect(routes.map((r) => r.RouteKey).sort()).toEqual([...READ_ROUTES.map((p) => `GET ${p}`), ...PUSH_ROUTES.map((p) => `POST ${p}`)].sort());
+      for (const r of routes) expect(r.AuthorizationType).toBe(r.RouteKey.startsWith('GET ') ? 'AWS_IAM' : 'NONE');
+    });
+
+    test('$default stage: throttled, auto-deployed, JSON access logs naming the route template (never the path: push tokens)', () => {
+      const [, stage] = only(app, 'AWS::ApiGatewayV2::Stage');
+      expect(stage.Properties).toMatchObject({ StageName: '$default', AutoDeploy: true, DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 } });
+      const format = (stage.Properties.AccessLogSettings as { Format: string }).Format;
+      expect(JSON.parse(format)).toMatchObject({ routeKey: '$context.routeKey', requestId: '$context.requestId' });
+      expect(format).not.toContain('$context.path');
+    });
+  });
+
+  test('a custom event bus; no aws.health rule without an aws-health source', () => {
+    only(app, 'AWS::Events::EventBus');
+    expect(resourcesOf(app, 'AWS::Events::Rule')).toHaveLength(0);
+  });
+
+  describe('self-monitoring', () => {
+    const alarms = () => resourcesOf(app, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties as Record<string, unknown> & { AlarmName: string });
+    const alarm = (suffix: string) => alarms().find((a) => a.AlarmName === `Dialtone-${suffix}`)!;
+    let opsTopicRef: unknown;
+    beforeAll(() => {
+      opsTopicRef = { Ref: s.built.stack.getLogicalId(s.built.stack.opsTopic.node.defaultChild as never) };
+    });
+
+    test('the alarm set', () => {
+      const names = alarms().map((a) => a.AlarmName).sort();
+      const fns = Object.keys(s.built.stack.functions);
+      expect(names).toEqual(
+        [
+          ...fns.flatMap((f) => [`Dialtone-${f}-errors`, `Dialtone-${f}-throttles`]),
+          'Dialtone-dlq-depth',
+          'Dialtone-poll-standard-stale',
+          'Dialtone-poll-standard-blind',
+          'Dialtone-delivery-failure-rate',
+          'Dialtone-sms-spend',
+        ].sort(),
+      );
+    });
+
+    test('every alarm notifies the ops topic on ALARM and on OK', () => {
+      for (const a of alarms()) {
+        expect(a.AlarmActions).toEqual([opsTopicRef]);
+        expect(a.OKActions).toEqual([opsTopicRef]);
+      }
+    });
+
+    test('function errors and throttles', () => {
+      expect(alarm('sweep-errors')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('sweep') } }], Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(alarm('poll-standard-errors')).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 2, Period: 60 });
+      expect(alarm('deliver-throttles')).toMatchObject({ MetricName: 'Throttles', Threshold: 1 });
+    });
+
+    test('DLQ depth', () => {
+      const [queueId] = only(app, 'AWS::SQS::Queue');
+      expect(alarm('dlq-depth')).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }], Threshold: 1 });
+    });
+
+    test('poller staleness: no cycle (or standby) for 3 minutes, missing data breaches', () => {
+      const a = alarm('poll-standard-stale');
+      expect(a).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 3, Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
+      const metrics = a.Metrics as Array<{ Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] }; Period: number; Stat: string } }>;
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe('FILL(c, 0) + FILL(s, 0)');
+      const c = metrics.find((m) => m.Id === 'c')!.MetricStat!;
+      expect(c).toMatchObject({ Metric: { Namespace: METRICS_NAMESPACE, MetricName: METRIC.pollCycles }, Period: 60, Stat: 'Sum' });
+      expect(c.Metric.Dimensions).toEqual(expect.arrayContaining([{ Name: 'group', Value: 'standard' }, { Name: 'service', Value: 'dialtone' }]));
+      expect(metrics.find((m) => m.Id === 's')!.MetricStat!.Metric.MetricName).toBe(METRIC.standby);
+    });
+
+    test('all sources blind: failed / read ≥ 1 for 3 minutes', () => {
+      const a = alarm('poll-standard-blind');
+      const metrics = a.Metrics as Array<{ Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string } } }>;
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe('IF(p > 0, f / p, 0)');
+      expect(metrics.find((m) => m.Id === 'p')!.MetricStat!.Metric.MetricName).toBe(METRIC.sourcesPolled);
+      expect(metrics.find((m) => m.Id === 'f')!.MetricStat!.Metric.MetricName).toBe(METRIC.sourcesFailed);
+      expect(a).toMatchObject({ Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 3, TreatMissingData: 'notBreaching' });
+    });
+
+    test('delivery failure rate over 20 % in 15 minutes', () => {
+      const a = alarm('delivery-failure-rate');
+      const metrics = a.Metrics as Array<{ Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string }; Period: number } }>;
+      expect(metrics.find((m) => m.Expression)?.Expression).toMatch(/100 \* FILL\(f, 0\) \/ \(FILL\(s, 0\) \+ FILL\(f, 0\)\)/);
+      expect(metrics.find((m) => m.Id === 'f')!.MetricStat).toMatchObject({ Metric: { MetricName: METRIC.deliveriesFailed }, Period: 900 });
+      expect(a).toMatchObject({ Threshold: 20, ComparisonOperator: 'GreaterThanThreshold' });
+    });
+
+    test('SMS spend at 80 % of the limit (AWS/SNS SMSMonthToDateSpentUSD)', () => {
+      expect(alarm('sms-spend')).toMatchObject({ Namespace: 'AWS/SNS', MetricName: 'SMSMonthToDateSpentUSD', Statistic: 'Maximum', Threshold: 40, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    });
+
+    test('a dashboard', () => {
+      const [, d] = only(app, 'AWS::CloudWatch::Dashboard');
+      expect(d.Properties.DashboardName).toBe('Dialtone');
+      expect(JSON.stringify(d.Properties.DashboardBody)).toContain(METRIC.pollCycles);
+    });
+  });
+
+  test('outputs: API URL, topics, bus, DLQ, dashboard, function names', () => {
+    const outputs = Object.keys(app.toJSON().Outputs as object);
+    expect(outputs).toEqual(expect.arrayContaining(['ApiUrl', 'OpsTopicArn', 'IncidentTopicArn', 'EventBusName', 'DeadLetterQueueUrl', 'DashboardName', 'PollStandardFunctionName', 'SweepFunctionName']));
+    state.hasOutput('TableName', {});
+  });
+
+  test('under the CloudFormation limits (resources, outputs, parameters, template size)', () => {
+    for (const [name, t] of s.templates) {
+      const json = t.toJSON() as { Resources: object; Outputs?: object; Parameters?: object };
+      expect({ name, resources: Object.keys(json.Resources).length <= CFN_LIMITS.resources }).toEqual({ name, resources: true });
+      expect(Object.keys(json.Outputs ?? {}).length).toBeLessThanOrEqual(CFN_LIMITS.outputs);
+      expect(Object.keys(json.Parameters ?? {}).length).toBeLessThanOrEqual(CFN_LIMITS.parameters);
+      expect(Buffer.byteLength(JSON.stringify(json))).toBeLessThanOrEqual(CFN_LIMITS.templateBytes);
+    }
+  });
+
+  describe('cdk-nag (AwsSolutions)', () => {
+    test('0 unacknowledged errors or warnings (the synth above ran it as a plugin too)', () => {
+      expect(nagFindings(s.built)).toEqual([]);
+    });
+
+    test('every acknowledgement names one rule (or finding) and gives a reason', () => {
+      const acks = acknowledgements(s.built);
+      expect(acks.length).toBeGreaterThan(0);
+      for (const a of acks) {
+        expect(a.id).toMatch(/^AwsSolutions-[A-Z]+\d+(\[.+\])?$/);
+        expect(a.reason.length).toBeGreaterThan(40);
+      }
+    });
+
+    test('the app registers AwsSolutions as a synth plugin, so `cdk synth` and `cdk deploy` fail on a new finding', () => {
+      // Stage#_validationPlugins: what Validations.of(app).addPlugins() registered (read-only copy).
+      const plugins = (s.built.app as unknown as { _validationPlugins: unknown[] })._validationPlugins;
+      expect(plugins.some((p) => p instanceof AwsSolutionsChecks)).toBe(true);
+    });
   });
 });
 
-describe('config validation at synth time', () => {
+describe('config and context validation at synth time', () => {
   const problemsOf = (context: Record<string, unknown>) => {
     try {
       buildApp(appProps(context));
@@ -260,9 +518,7 @@ describe('config validation at synth time', () => {
 
   test('lists every shape problem with its path, not just the first', () => {
     const problems = problemsOf({ config: fixture('dialtone.invalid.yaml') });
-    expect(problems.map((p) => p.path).sort()).toEqual(
-      ['notifier.email', 'recipients[0].channels.sms', 'services[0].fips', 'sources[0].url'].sort(),
-    );
+    expect(problems.map((p) => p.path).sort()).toEqual(['notifier.email', 'recipients[0].channels.sms', 'services[0].fips', 'sources[0].url'].sort());
     expect(problems.every((p) => p.message.length > 0)).toBe(true);
   });
 
@@ -277,21 +533,39 @@ describe('config validation at synth time', () => {
   test('a missing file, a missing context value and a bad origination number are problems too', () => {
     expect(problemsOf({ config: fixture('nope.yaml') })[0]?.message).toMatch(/cannot read/);
     expect(problemsOf({ config: '' })[0]?.path).toBe('config');
-    expect(problemsOf({ config: fixture('dialtone.valid.yaml'), smsOriginationNumber: '555-0100' })[0]?.path).toBe(
-      'smsOriginationNumber',
+    expect(problemsOf({ config: fixture('dialtone.valid.yaml'), smsOriginationNumber: '555-0100' })[0]?.path).toBe('smsOriginationNumber');
+  });
+
+  test('every bad flag is listed together with the config problems', () => {
+    const problems = problemsOf({
+      config: fixture('dialtone.invalid.yaml'),
+      regions: 'us-east-1,mars-north-1,us-east-1',
+      tableKey: 'mine',
+      smsType: 'Urgent',
+      smsMonthlySpendLimit: '-5',
+      sesFromAddress: 'not-an-address',
+      secretsPrefix: '/dialtone',
+      opsEmail: 'ops@example.org,nobody',
+      apiRateLimit: 'fast',
+    });
+    expect(problems.map((p) => p.path)).toEqual(
+      expect.arrayContaining(['sources[0].url', 'regions[1]', 'regions', 'tableKey', 'smsType', 'smsMonthlySpendLimit', 'sesFromAddress', 'secretsPrefix', 'opsEmail[1]', 'apiRateLimit']),
     );
+  });
+
+  test('an upstream secret outside the secrets prefix is refused at synth (the IAM grant would not cover it)', () => {
+    const problems = problemsOf({ config: fixture('dialtone.full.yaml'), secretsPrefix: 'other/' });
+    expect(problems).toEqual([{ path: 'sources[1].clientSecret.ssm', message: expect.stringMatching(/outside the secrets prefix "\/other\/"/) }]);
   });
 
   test('the CDK app exits non-zero and prints every problem', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
       cwd: ROOT,
-      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: fixture('dialtone.invalid.yaml') }) },
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: fixture('dialtone.invalid.yaml'), tableKey: 'mine' }) },
       encoding: 'utf8',
     });
     expect(run.status).toBe(1);
-    for (const p of ['notifier.email', 'recipients[0].channels.sms', 'services[0].fips', 'sources[0].url']) {
-      expect(run.stderr).toContain(`- ${p}: `);
-    }
+    for (const p of ['notifier.email', 'recipients[0].channels.sms', 'services[0].fips', 'sources[0].url', 'tableKey']) expect(run.stderr).toContain(`- ${p}: `);
   });
 
   test('an oversized inlined config is refused with advice, before esbuild fails obscurely', () => {
@@ -299,3 +573,4 @@ describe('config validation at synth time', () => {
     expect(configDefine({ a: 1 })).toEqual({ 'process.env.DIALTONE_CONFIG_JSON': '"{\\"a\\":1}"' });
   });
 });
+

@@ -45,6 +45,7 @@ describe('functions/poll handler', () => {
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
+      POWERTOOLS_METRICS_DISABLED: 'true',
     });
     sns.on(PublishCommand).resolves({ MessageId: 'sns-1' });
   });

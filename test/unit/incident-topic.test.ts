@@ -1,7 +1,8 @@
 import 'aws-sdk-client-mock-jest';
 import { PublishCommand, SNSClient, SNSServiceException } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { IncidentTopicPublisher, MAX_MESSAGE_ATTRIBUTES, MAX_SNS_MESSAGE_BYTES, topicMessage, topicSeverity, type TopicRendering } from '../../shared/adapters/incident-topic.js';
+import { incidentSeverity } from '../../shared/domain/severity.js';
+import { IncidentTopicPublisher, MAX_MESSAGE_ATTRIBUTES, MAX_SNS_MESSAGE_BYTES, topicMessage, type TopicRendering } from '../../shared/adapters/incident-topic.js';
 import { DialtoneError } from '../../shared/domain/errors.js';
 import { issueNotice, openIncident, updateIncident, type ServiceView } from '../../shared/domain/incident.js';
 import type { Incident } from '../../shared/domain/records.js';
@@ -65,7 +66,7 @@ describe('topicMessage', () => {
     ['a degraded path', 'Partial', 'major'],
     ['a major incident in progress', 'MajorIncidentInProgress', 'major'],
   ] as const)('severity for %s (%s) is %s', (_name, state, severity) => {
-    expect(topicSeverity(openIncident('routing', [view('hennepin', state)], [], T0))).toBe(severity);
+    expect(incidentSeverity(openIncident('routing', [view('hennepin', state)], [], T0))).toBe(severity);
   });
 
   test('kind and certainty let integrations skip planned maintenance or wait for confirmation', () => {
@@ -76,7 +77,7 @@ describe('topicMessage', () => {
   });
 
   test('severity of an incident with no impaired service is minor', () => {
-    expect(topicSeverity({ ...initial.incident, services: {} })).toBe('minor');
+    expect(incidentSeverity({ ...initial.incident, services: {} })).toBe('minor');
   });
 
   test('a custom default, a multi-line subject and an over-long SMS are made valid', () => {

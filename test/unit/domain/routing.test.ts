@@ -68,3 +68,31 @@ describe('hearing at suspected or confirmed', () => {
     expect(heard(['vendor'], ['hennepin-em'])).toEqual(['anoka-floor', 'hennepin-em', 'ramsey-floor']);
   });
 });
+
+describe('per-recipient minimum severity and hear-at (issue 5)', () => {
+  // hennepin-em hears critical only; ramsey-floor waits for confirmation whatever its audience says;
+  // az-state hears at "suspected" although county managers wait for "confirmed".
+  const tuned = testModel({
+    corroboration: { hearAt: { 'county-manager': 'confirmed', 'fcc-liaison': 'suspected' } },
+    recipients: testModel().config.recipients.map((r) =>
+      r.id === 'hennepin-em' ? { ...r, minSeverity: 'critical' } : r.id === 'ramsey-floor' ? { ...r, hearAt: 'confirmed' } : r.id === 'az-state' ? { ...r, hearAt: 'suspected', minSeverity: 'major' } : r,
+    ),
+  });
+  function heard(views: ServiceView[], sources: string[], reason: NoticeReason = 'opened', told: string[] = []) {
+    const { notice } = issueNotice(openIncident('routing', views, [], T0, sources), reason, T0);
+    return routeNotice(notice, tuned, new Set(told)).map((r) => r.recipient.id).sort();
+  }
+  test.each<[string, ServiceView[], string[], NoticeReason, string[], string[]]>([
+    // Hennepin partial is "major": hennepin-em (critical only) is not told; ramsey waits for confirmation anyway
+    ['major, suspected: the critical-only manager is not told', [view('hennepin', 'Partial')], ['vendor'], 'opened', [], []],
+    ['major, confirmed: still not critical enough for hennepin-em', [view('hennepin', 'Partial')], ['vendor', 'agency'], 'opened', [], []],
+    ['critical, confirmed: hennepin-em hears; ramsey too (confirmed now)', [view('hennepin', 'Down')], ['vendor', 'agency'], 'opened', [], ['anoka-floor', 'hennepin-em', 'ramsey-floor']],
+    ['critical, suspected: ramsey waits for confirmation, anoka does not', [view('hennepin', 'Down')], ['vendor'], 'opened', [], ['anoka-floor']],
+    ['a manager overriding its audience hears a suspected incident', [view('maricopa', 'Down')], ['vendor'], 'opened', [], ['az-state', 'pinal-floor']],
+    ['major (Partial) meets az-state\'s major minimum', [view('maricopa', 'Partial')], ['vendor'], 'opened', [], ['az-state']],
+    ['once told, a below-threshold recipient still gets the all-clear', [view('hennepin', 'Partial')], ['vendor'], 'resolved', ['hennepin-em'], ['hennepin-em']],
+    ['once told, it hears updates even while only suspected', [view('hennepin', 'Down')], ['vendor'], 'changed', ['ramsey-floor'], ['anoka-floor', 'ramsey-floor']],
+  ])('%s', (_name, views, sources, reason, told, expected) => {
+    expect(heard(views, sources, reason, told)).toEqual(expected);
+  });
+});

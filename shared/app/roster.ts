@@ -1,0 +1,249 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { recipientSchema, type RecipientConfig } from '../config/schema.js';
+import { toE164 } from '../config/phone.js';
+import type { Clock } from '../domain/clock.js';
+import { ackCode } from '../domain/incident.js';
+import { contactKey, maskAddress } from '../domain/mask.js';
+import type { Model } from '../domain/model.js';
+import type { Channel, Delivery, RollCall, RosterEntry } from '../domain/records.js';
+import { composeSms, SUBJECT_LIMIT, truncate } from '../domain/text.js';
+import { ackLink, ackSignature } from './ack.js';
+import { sendOne } from './send.js';
+import type { Log } from './log.js';
+import type { DeliveryChannels, Sender, Store } from './ports.js';
+
+/**
+ * The roster: who can be told. Recipients live in the monitoring config and in DynamoDB.
+ *
+ * Merge rule (config is the base; DynamoDB adds, overrides, removes):
+ * - a config recipient is on the roster unless DynamoDB holds an entry with its id;
+ * - a DynamoDB entry with a recipient adds it, or, when the config has the same id, replaces the
+ *   config's recipient whole (a new phone number, a priority, a channel);
+ * - a DynamoDB tombstone (`removed`) takes the config recipient of that id off the roster;
+ * - `dialtone roster remove ID` deletes the DynamoDB entry, and writes a tombstone when the config
+ *   also lists ID (the config is read-only at run time); `roster add ID` replaces a tombstone;
+ * - a DynamoDB entry that does not validate (zod schema, libphonenumber-js E.164, unknown PSAP) is
+ *   left out with a warning naming it and the field: a bad entry never stops delivery.
+ * The merged roster is read once per delivery run that has notices to send (one Query).
+ */
+
+export type RosterSource = 'config' | 'dynamodb' | 'dynamodb (overrides config)';
+
+export interface RosterView {
+  recipients: RecipientConfig[];
+  source: Map<string, RosterSource>;
+  /** Config recipients a tombstone removed. */
+  removed: string[];
+  /** DynamoDB entries left out, with why. */
+  problems: Array<{ id: string; message: string }>;
+}
+
+export type RecipientResult = { ok: true; recipient: RecipientConfig } | { ok: false; problems: Array<{ path: string; message: string }> };
+
+/**
+ * A recipient from outside the config (the CLI, a DynamoDB item): the config's recipient schema,
+ * the SMS number parsed and normalised to E.164 by libphonenumber-js, and the cross-references
+ * the config checks (a psap recipient works at a known PSAP; a county manager has a jurisdiction).
+ */
+export function parseRecipient(raw: unknown, model: Pick<Model, 'services'>): RecipientResult {
+  const problems: Array<{ path: string; message: string }> = [];
+  let input = raw;
+  const sms = (raw as { channels?: { sms?: unknown } } | undefined)?.channels?.sms;
+  if (typeof sms === 'string') {
+    const phone = toE164(sms);
+    if (!phone.ok) problems.push({ path: 'channels.sms', message: phone.error });
+    else input = { ...(raw as object), channels: { ...(raw as { channels: object }).channels, sms: phone.e164 } };
+  }
+  const parsed = recipientSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.join('.') || '(recipient)';
+      // The number was already reported with libphonenumber-js's reason.
+      if (!(path === 'channels.sms' && problems.some((p) => p.path === path))) problems.push({ path, message: issue.message });
+    }
+    return { ok: false, problems };
+  }
+  const r = parsed.data;
+  if (r.role === 'psap' && r.psap === undefined) problems.push({ path: 'psap', message: 'a psap recipient names the PSAP it works at' });
+  if (r.psap !== undefined && model.services.get(r.psap)?.kind !== 'psap') problems.push({ path: 'psap', message: `unknown PSAP "${r.psap}"` });
+  if (r.role === 'county-manager' && r.jurisdictions.fips.length + r.jurisdictions.states.length === 0)
+    problems.push({ path: 'jurisdictions', message: 'a county manager needs at least one county FIPS or state' });
+  return problems.length ? { ok: false, problems } : { ok: true, recipient: r };
+}
+
+export function mergeRoster(config: readonly RecipientConfig[], entries: readonly RosterEntry[], model: Pick<Model, 'services'>): RosterView {
+  const byId = new Map(config.map((r) => [r.id, r]));
+  const source = new Map<string, RosterSource>(config.map((r) => [r.id, 'config']));
+  const removed: string[] = [];
+  const problems: RosterView['problems'] = [];
+  for (const e of [...entries].sort((a, b) => a.id.localeCompare(b.id))) {
+    if (e.removed) {
+      if (byId.delete(e.id)) removed.push(e.id);
+      source.delete(e.id);
+      continue;
+    }
+    const parsed = parseRecipient(e.recipient, model);
+    if (!parsed.ok) {
+      problems.push({ id: e.id, message: parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ') });
+      continue;
+    }
+    if (parsed.recipient.id !== e.id) {
+      problems.push({ id: e.id, message: `id: the entry is keyed "${e.id}" but names "${parsed.recipient.id}"` });
+      continue;
+    }
+    source.set(e.id, byId.has(e.id) ? 'dynamodb (overrides config)' : 'dynamodb');
+    byId.set(e.id, parsed.recipient);
+  }
+  const recipients = [...byId.values()];
+  return { recipients, source, removed, problems };
+}
+
+/** The roster as config + DynamoDB, read once. Problems are logged (ids and fields, never addresses). */
+export async function readRoster(model: Model, store: Pick<Store, 'listRoster'>, log?: Log): Promise<RosterView> {
+  const view = mergeRoster(model.config.recipients, await store.listRoster(), model);
+  for (const p of view.problems) log?.warn('roster entry left out', { recipientId: p.id, problem: p.message });
+  return view;
+}
+
+/** The model with the merged roster (unchanged when DynamoDB holds no entry). */
+export async function rosterModel(model: Model, store: Pick<Store, 'listRoster'>, log?: Log): Promise<Model> {
+  const entries = await store.listRoster();
+  if (entries.length === 0) return model;
+  const view = mergeRoster(model.config.recipients, entries, model);
+  for (const p of view.problems) log?.warn('roster entry left out', { recipientId: p.id, problem: p.message });
+  return { ...model, recipients: view.recipients };
+}
+
+// ── roll call (`dialtone roster verify`) ─────────────────────────────────────────────────────
+
+/** A roll call's delivery key: `RC-<time>-<hash>`; its ack code is the last four hex digits. */
+export function rollCallId(recipientId: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `RC-${stamp}-${createHash('sha256').update(`${recipientId}\n${at.toISOString()}`).digest('hex').slice(0, 6)}`;
+}
+
+export function rollCallText(recipient: RecipientConfig, id: string, channel: Channel, link?: string): { subject?: string; text: string } {
+  const code = ackCode(id);
+  if (channel === 'sms')
+    return {
+      text: composeSms([
+        { text: `dialtone ROLL CALL for ${recipient.name}: this number gets 911 outage alerts.` },
+        { text: `Reply ACK ${code} to confirm.` },
+        { text: 'Not a real alert.', optional: true },
+        { text: `Ref ${id}`, optional: true },
+      ]),
+    };
+  return {
+    subject: truncate(`[dialtone] Roll call: please confirm you get 911 outage alerts (${code})`, SUBJECT_LIMIT),
+    text: [
+      `dialtone roll call - ${recipient.name}`,
+      '',
+      'This is a test, not an outage. This address is on the roster that is told when 911 service',
+      `in your area is at risk (role: ${recipient.role}). Please confirm that it reaches you:`,
+      '',
+      `  - reply to the SMS roll call with: ACK ${code}`,
+      ...(link ? [`  - or open: ${link}`] : []),
+      '',
+      `Reference: ${id}`,
+      '',
+    ].join('\n'),
+  };
+}
+
+export interface RollCallDeps {
+  store: Store;
+  sender: Sender | DeliveryChannels;
+  clock: Clock;
+  log: Log;
+  leaseMs?: number;
+  /** Email carries a signed link when both are set (config acks.linkBase, DIALTONE_ACK_SECRET). */
+  linkBase?: string;
+  ackSecret?: string;
+}
+
+export interface RollCallReport {
+  rollCall: RollCall;
+  sends: Array<{ channel: Channel; address: string; outcome: 'sent' | 'failed' | 'opted-out'; messageId?: string; error?: string }>;
+}
+
+/**
+ * Sends a roll call: a notice-like delivery per channel under its own key (RC-…, seq 1), claimed
+ * and marked sent like any delivery, and records it as the recipient's latest roll call. An
+ * opted-out SMS number is reported, not sent to.
+ */
+export async function sendRollCall(deps: RollCallDeps, recipient: RecipientConfig, only?: Channel): Promise<RollCallReport> {
+  const now = deps.clock.now();
+  const id = rollCallId(recipient.id, now);
+  const channels = (['sms', 'email'] as const).filter((c) => recipient.channels[c] !== undefined && (only === undefined || only === c));
+  const rollCall: RollCall = { recipientId: recipient.id, id, code: ackCode(id), channels: [...channels], sentAt: now.toISOString() };
+  await deps.store.putRollCall(rollCall);
+  const link = deps.linkBase && deps.ackSecret ? ackLink(deps.linkBase, deps.ackSecret, id, recipient.id) : undefined;
+  const optOuts = channels.includes('sms') ? (deps.sender as DeliveryChannels).optOuts?.() : undefined;
+  if (optOuts) await optOuts.listOptedOut();
+  const sends: RollCallReport['sends'] = [];
+  const leaseMs = deps.leaseMs ?? 60_000;
+  for (const channel of channels) {
+    const address = recipient.channels[channel]!;
+    const masked = maskAddress(channel, address);
+    const { subject, text } = rollCallText(recipient, id, channel, link);
+    const delivery: Delivery = {
+      incidentId: id,
+      seq: 1,
+      recipientId: recipient.id,
+      channel,
+      phase: 'initial',
+      role: recipient.role,
+      address,
+      ...(subject !== undefined ? { subject } : {}),
+      text,
+      status: 'pending',
+      attempts: 1,
+      leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+      createdAt: now.toISOString(),
+    };
+    if (channel === 'sms' && optOuts && (await optOuts.check(address)).status === 'opted-out') {
+      await deps.store.claimDelivery(delivery, now, leaseMs);
+      await deps.store.settleDelivery(delivery, 'opted-out', 'the number replied STOP (opted out)', deps.clock.now());
+      sends.push({ channel, address: masked, outcome: 'opted-out' });
+      continue;
+    }
+    const r = await sendOne({ store: deps.store, sender: deps.sender, clock: deps.clock, log: deps.log, leaseMs }, delivery);
+    if (r.ok) sends.push({ channel, address: masked, outcome: 'sent', messageId: r.messageId });
+    else sends.push({ channel, address: masked, outcome: 'failed', error: 'error' in r ? r.error : `already ${r.claim === 'sent' ? 'sent' : 'being sent by another worker'}` });
+  }
+  return { rollCall, sends };
+}
+
+export type RollCallResult =
+  | { ok: true; recipientId: string; rollCallId: string; duplicate: boolean }
+  | { ok: false; status: 400 | 401 | 404; error: string };
+
+async function confirm(store: Store, recipientId: string, id: string, via: NonNullable<RollCall['via']>, at: Date): Promise<RollCallResult> {
+  const r = await store.confirmRollCall(recipientId, id, via, at);
+  if (r === 'missing') return { ok: false, status: 404, error: `roll call ${id} is not ${recipientId}'s latest` };
+  return { ok: true, recipientId, rollCallId: id, duplicate: r === 'already' };
+}
+
+/** The reply "ACK <code>" from the recipient's own number confirms its latest roll call. */
+export async function rollCallReply(store: Store, recipients: readonly RecipientConfig[], reply: { from: string; text: string }, at: Date): Promise<RollCallResult> {
+  const code = /\bACK\s+([0-9A-F]{4})\b/i.exec(reply.text)?.[1]?.toUpperCase();
+  if (!code) return { ok: false, status: 400, error: 'reply: expected "ACK <code>", e.g. ACK 9A6C' };
+  const senders = new Set(recipients.filter((r) => r.channels.sms !== undefined && contactKey(r.channels.sms) === contactKey(reply.from)).map((r) => r.id));
+  if (senders.size === 0) return { ok: false, status: 404, error: 'reply: the sending number is not on the roster' };
+  const rollCall = (await store.listRollCalls()).find((rc) => senders.has(rc.recipientId) && rc.code === code);
+  if (!rollCall) return { ok: false, status: 404, error: `reply: no roll call of this number has code ${code}` };
+  return confirm(store, rollCall.recipientId, rollCall.id, 'reply', at);
+}
+
+/** A signed link (email), checked in constant time before anything is read: the ack link of ack.ts. */
+export async function rollCallLink(store: Store, secret: string, link: { id: string; recipientId: string; signature: string }, at: Date): Promise<RollCallResult> {
+  const expected = Buffer.from(ackSignature(secret, link.id, link.recipientId));
+  const given = Buffer.from(link.signature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, status: 401, error: 'roll call link: bad signature' };
+  return confirm(store, link.recipientId, link.id, 'link', at);
+}
+
+/** An operator confirming by hand (a phone call). */
+export function rollCallByOperator(store: Store, recipientId: string, id: string, at: Date): Promise<RollCallResult> {
+  return confirm(store, recipientId, id, 'cli', at);
+}
