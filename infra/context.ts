@@ -35,6 +35,8 @@ export interface DeploymentOptions {
   sesIdentity: 'email' | 'domain';
   secretsPrefix: string;
   opsEmails: string[];
+  /** Email subscriptions on the incidents topic, each filtered to notices that touch its states. */
+  incidentTopicEmails: Array<{ email: string; states: string[] }>;
   apiRateLimit: number;
   apiBurstLimit: number;
   capDomain?: string;
@@ -104,6 +106,19 @@ export function readDeploymentOptions(get: Get, defaultRegion?: string): { ok: t
     if (!EMAIL.test(e)) problems.push({ path: `opsEmail[${i}]`, message: `not an email address: ${JSON.stringify(e)}` });
   });
 
+  // -c incidentTopicEmails=ecn-duty@mn.example:MN,az911@az.example:AZ|NM
+  const incidentTopicEmails = (str('incidentTopicEmails') ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)
+    .map((entry, i) => {
+      const [email = '', states = ''] = entry.split(':');
+      const list = states.split('|').map((s) => s.trim()).filter(Boolean);
+      if (!EMAIL.test(email)) problems.push({ path: `incidentTopicEmails[${i}]`, message: `not an email address: ${JSON.stringify(email)} (write email:STATE|STATE)` });
+      if (list.length === 0 || list.some((s) => !/^[A-Z]{2}$/.test(s))) problems.push({ path: `incidentTopicEmails[${i}]`, message: `needs one or more 2-letter states after ":", e.g. ${email || 'ecn@mn.example'}:MN|WI` });
+      return { email, states: list };
+    });
+
   const smsSettings = oneOf('smsSettings', ['true', 'false'] as const, 'true');
   const capDomain = str('capDomain');
   if (capDomain !== undefined && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(capDomain)) problems.push({ path: 'capDomain', message: 'a DNS domain, e.g. example.org' });
@@ -120,6 +135,7 @@ export function readDeploymentOptions(get: Get, defaultRegion?: string): { ok: t
     sesIdentity: oneOf('sesIdentity', ['email', 'domain'] as const, 'email'),
     secretsPrefix,
     opsEmails,
+    incidentTopicEmails,
     apiRateLimit: number('apiRateLimit', 20, 1, 10_000),
     apiBurstLimit: number('apiBurstLimit', 40, 1, 5_000),
     ...(capDomain !== undefined ? { capDomain } : {}),

@@ -10,10 +10,10 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
-import { FilterPattern, SubscriptionFilter } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, SubscriptionFilter as LogSubscriptionFilter } from 'aws-cdk-lib/aws-logs';
 import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -95,6 +95,11 @@ export class DialtoneStack extends Stack {
     this.opsTopic = new Topic(this, 'OpsTopic', { displayName: 'dialtone ops', masterKey: messagingKey, enforceSSL: true });
     for (const email of options.opsEmails) this.opsTopic.addSubscription(new EmailSubscription(email));
     this.incidentTopic = new Topic(this, 'IncidentTopic', { displayName: 'dialtone incidents', masterKey: messagingKey, enforceSSL: true });
+    // People who subscribe at the SNS level: each gets the notices that touch its states (the
+    // `state` attribute is a String.Array; a filter matches when any of its values does).
+    for (const { email, states } of options.incidentTopicEmails) {
+      this.incidentTopic.addSubscription(new EmailSubscription(email, { filterPolicy: { state: SubscriptionFilter.stringFilter({ allowlist: states }) } }));
+    }
 
     // ── events for other systems ─────────────────────────────────────────────────────────────
     // A generated name (output EventBusName): a second deployment in the account never collides.
@@ -284,7 +289,7 @@ export class DialtoneStack extends Stack {
       );
       grantTable(statuses, table, 'statuses');
       for (const [id, group] of [['Delivered', smsSettings.successLogs], ['Failed', smsSettings.failureLogs]] as const)
-        new SubscriptionFilter(this, `SmsStatus${id}`, { logGroup: group, destination: new LambdaDestination(statuses), filterPattern: FilterPattern.allEvents() });
+        new LogSubscriptionFilter(this, `SmsStatus${id}`, { logGroup: group, destination: new LambdaDestination(statuses), filterPattern: FilterPattern.allEvents() });
     }
 
     // ── HTTP API ─────────────────────────────────────────────────────────────────────────────

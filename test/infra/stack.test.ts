@@ -44,7 +44,7 @@ describe('one region (default)', () => {
   let policy: (name: string) => Statement[];
 
   beforeAll(() => {
-    s = synth({ config: fixture('dialtone.valid.yaml'), smsOriginationNumber: '+18335550100', opsEmail: 'ops@example.org', smsMonthlySpendLimit: '50' });
+    s = synth({ config: fixture('dialtone.valid.yaml'), smsOriginationNumber: '+18335550100', opsEmail: 'ops@example.org', smsMonthlySpendLimit: '50', incidentTopicEmails: 'ecn-duty@mn.example:MN,az911@az.example:AZ|NM' });
     state = s.templates.get('DialtoneState')!;
     app = s.templates.get('Dialtone')!;
     fnId = (name) => logicalId(s.built.stack.functions[name]!);
@@ -322,6 +322,12 @@ describe('one region (default)', () => {
       expect(keyPolicy).toContain('cloudwatch.amazonaws.com');
     });
 
+    test('incident topic email subscriptions, each filtered by state (-c incidentTopicEmails)', () => {
+      const topic = { Ref: s.built.stack.getLogicalId(s.built.stack.incidentTopic.node.defaultChild as never) };
+      app.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ecn-duty@mn.example', TopicArn: topic, FilterPolicy: { state: ['MN'] } });
+      app.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'az911@az.example', TopicArn: topic, FilterPolicy: { state: ['AZ', 'NM'] } });
+    });
+
     test('ops email subscription from -c opsEmail', () => {
       app.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org', TopicArn: { Ref: s.built.stack.getLogicalId(s.built.stack.opsTopic.node.defaultChild as never) } });
     });
@@ -546,10 +552,11 @@ describe('config and context validation at synth time', () => {
       sesFromAddress: 'not-an-address',
       secretsPrefix: '/dialtone',
       opsEmail: 'ops@example.org,nobody',
+      incidentTopicEmails: 'ecn@mn.example:Minnesota',
       apiRateLimit: 'fast',
     });
     expect(problems.map((p) => p.path)).toEqual(
-      expect.arrayContaining(['sources[0].url', 'regions[1]', 'regions', 'tableKey', 'smsType', 'smsMonthlySpendLimit', 'sesFromAddress', 'secretsPrefix', 'opsEmail[1]', 'apiRateLimit']),
+      expect.arrayContaining(['sources[0].url', 'regions[1]', 'regions', 'tableKey', 'smsType', 'smsMonthlySpendLimit', 'sesFromAddress', 'secretsPrefix', 'opsEmail[1]', 'incidentTopicEmails[0]', 'apiRateLimit']),
     );
   });
 
