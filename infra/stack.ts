@@ -4,7 +4,7 @@ import { CfnElement, CfnOutput, Duration, SecretValue, Stack, Validations, type 
 import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -12,9 +12,10 @@ import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } f
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { FilterPattern, SubscriptionFilter as LogSubscriptionFilter } from 'aws-cdk-lib/aws-logs';
 import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { groupsInUse, POLL_GROUPS, sourcesOfGroup, type PollGroup } from '../shared/app/poll-groups.js';
@@ -63,6 +64,10 @@ export class DialtoneStack extends Stack {
   readonly deadLetters: Queue;
   readonly opsTopic: Topic;
   readonly incidentTopic: Topic;
+  /** Inbound two-way SMS (the origination number's channel publishes here); the acks function reads it. */
+  readonly inboundSmsTopic: Topic;
+  /** Signs and verifies the acknowledgement links in emails (DIALTONE_ACK_SECRET). */
+  readonly ackSigningKey: Secret;
   readonly eventBus: EventBus;
   readonly api: DialtoneHttpApi;
   readonly monitoring: Monitoring;
@@ -101,6 +106,32 @@ export class DialtoneStack extends Stack {
       this.incidentTopic.addSubscription(new EmailSubscription(email, { filterPolicy: { state: SubscriptionFilter.stringFilter({ allowlist: states }) } }));
     }
 
+    // Inbound SMS: the origination number's two-way SMS channel (End User Messaging SMS) must name
+    // this topic (output InboundSmsTopicArn); replies "ACK <code>" reach the acks function.
+    this.inboundSmsTopic = new Topic(this, 'InboundSms', { displayName: 'dialtone inbound SMS', masterKey: messagingKey, enforceSSL: true });
+    const smsVoice = new ServicePrincipal('sms-voice.amazonaws.com');
+    this.inboundSmsTopic.addToResourcePolicy(
+      new PolicyStatement({ sid: 'InboundSmsPublish', principals: [smsVoice], actions: ['sns:Publish'], resources: [this.inboundSmsTopic.topicArn], conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+    );
+    messagingKey.grant(smsVoice, 'kms:Decrypt', 'kms:GenerateDataKey');
+
+    // ── acknowledgement link signing key ─────────────────────────────────────────────────────
+    // Generated once per stack. It reaches the functions as the HMAC push secrets do: a
+    // CloudFormation dynamic reference resolved at deploy time into the environment. Trade-off:
+    // no GetSecretValue at run time (no grant, no cold-start call), but the value is readable by
+    // anyone allowed lambda:GetFunctionConfiguration, and a rotation needs a redeploy (and voids
+    // the links already sent). Each region's stack generates its own key: in a multi-region
+    // deployment a link verifies only in the region that signed it.
+    this.ackSigningKey = new Secret(this, 'AckSigningKey', {
+      description: 'dialtone: HMAC key of the acknowledgement links in emails',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(this.ackSigningKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The ack link signing key is resolved into the functions environment at deploy time; rotating it needs a redeploy and voids every link already emailed, so it is rotated by replacing the secret, not on a schedule',
+    });
+    const ackSecret = { DIALTONE_ACK_SECRET: this.ackSigningKey.secretValue.unsafeUnwrap() };
+
     // ── events for other systems ─────────────────────────────────────────────────────────────
     // A generated name (output EventBusName): a second deployment in the account never collides.
     this.eventBus = new EventBus(this, 'EventBus', { description: 'dialtone: incident and service-state events for other systems' });
@@ -134,6 +165,8 @@ export class DialtoneStack extends Stack {
       ...(options.sesFromAddress ? { SES_FROM_ADDRESS: options.sesFromAddress } : {}),
       INCIDENT_TOPIC_ARN: this.incidentTopic.topicArn,
       EVENT_BUS_NAME: this.eventBus.eventBusName,
+      // email deliveries carry a signed acknowledgement link (config acks.linkBase)
+      ...ackSecret,
     };
     const onFailure = new SqsDestination(this.deadLetters);
     const make = (id: string, name: string, p: Omit<DialtoneFunctionProps, 'inlineConfig' | 'serviceName'>, withConfig = true) => {
@@ -237,11 +270,10 @@ export class DialtoneStack extends Stack {
         entry: entry('ingest'),
         description: 'POST /push/{sourceId}: webhooks, heartbeats, agency reports (per-source authentication)',
         timeout: Duration.seconds(25),
-        environment: { TABLE_NAME: options.tableName, ...sms, ...hmac },
+        environment: { ...pipelineEnv, ...hmac },
       });
-      // Its handler builds its own SNS SMS sender (no SES, no opt-out check): grants to match.
-      grantTable(ingest, table, 'full');
-      grantSms(ingest, this.region, { account: false });
+      // Notices go out through the pipeline's delivery channels (functions/common/aws-deps.ts).
+      delivers(ingest, 'full');
     }
 
     // ── events ───────────────────────────────────────────────────────────────────────────────
@@ -256,10 +288,10 @@ export class DialtoneStack extends Stack {
         retryAttempts: 2,
         maxEventAge: Duration.hours(1),
         onFailure,
-        environment: { TABLE_NAME: options.tableName, ...sms },
+        environment: pipelineEnv,
       });
-      grantTable(health, table, 'full');
-      grantSms(health, this.region, { account: false });
+      // Notices go out through the pipeline's delivery channels (functions/common/aws-deps.ts).
+      delivers(health, 'full');
       // AWS service events arrive on the default bus only.
       new Rule(this, 'AwsHealthRule', {
         description: 'dialtone: AWS Health events for the aws-health sources',
@@ -292,10 +324,26 @@ export class DialtoneStack extends Stack {
         new LogSubscriptionFilter(this, `SmsStatus${id}`, { logGroup: group, destination: new LambdaDestination(statuses), filterPattern: FilterPattern.allEvents() });
     }
 
+    // ── acknowledgements ─────────────────────────────────────────────────────────────────────
+    // GET /ack/… (signed links, synchronous) and the InboundSms topic (SMS replies, asynchronous).
+    const acks = make('Acks', 'acks', {
+      entry: entry('acks'),
+      description: 'Acknowledgements: GET /ack/{incidentId}/{recipientId}/{signature} (signed email links) and SMS replies "ACK <code>" (InboundSms topic)',
+      timeout: Duration.seconds(15),
+      environment: { TABLE_NAME: options.tableName, ...ackSecret },
+      // SNS invokes asynchronously: two retries, then the DLQ.
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+      onFailure,
+    });
+    grantTable(acks, table, 'acks');
+    this.inboundSmsTopic.addSubscription(new LambdaSubscription(acks));
+
     // ── HTTP API ─────────────────────────────────────────────────────────────────────────────
     this.api = new DialtoneHttpApi(this, 'Http', {
       read,
       ...(ingest ? { ingest } : {}),
+      acks,
       rateLimit: options.apiRateLimit,
       burstLimit: options.apiBurstLimit,
     });
@@ -311,9 +359,10 @@ export class DialtoneStack extends Stack {
     });
 
     // ── outputs ──────────────────────────────────────────────────────────────────────────────
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API: GET /status, /incidents… (IAM, SigV4); POST /push/{sourceId}' });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API: GET /status, /incidents… (IAM, SigV4); POST /push/{sourceId}; GET /ack/… (signed email links)' });
     new CfnOutput(this, 'OpsTopicArn', { value: this.opsTopic.topicArn, description: 'Alarms: subscribe your pager (email with -c opsEmail=…)' });
     new CfnOutput(this, 'IncidentTopicArn', { value: this.incidentTopic.topicArn, description: 'Incident updates for integrations' });
+    new CfnOutput(this, 'InboundSmsTopicArn', { value: this.inboundSmsTopic.topicArn, description: 'Point the origination number two-way SMS channel here: ACK replies' });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName, description: 'Custom event bus for dialtone events' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetters.queueUrl, description: 'Failed scheduled/event invocations' });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' });

@@ -18,7 +18,7 @@ import { loggerLog, readAwsEnv, type AwsEnv } from './env.js';
 import { DynamoLeaseStore } from './region-lease.js';
 
 /**
- * The composition root of the pipeline functions (poll, sweep, deliver): the environment the
+ * The composition root of the functions that deliver (poll, sweep, deliver, ingest, health-events): the environment the
  * stack gives them (infra/stack.ts), validated once per cold start, and the AWS adapters behind
  * the ports. The last hop is AwsDeliveryChannels: SMS (SNS, opt-outs checked), email (SES, when
  * SES_FROM_ADDRESS is set), the incidents topic (INCIDENT_TOPIC_ARN) and the event bus
@@ -55,7 +55,10 @@ export function awsPipeline(logger: Logger, opts: { secrets?: boolean } = {}): A
   const secrets = opts.secrets ? createAwsSecretResolver() : undefined;
   const read: PipelineDeps['readSource'] = secrets ? (source, prev, ctx) => readSource(source, prev, { ...ctx, secrets }) : readSource;
 
-  const deps: PipelineDeps = { store, sender: channels, clock: systemClock, model, readSource: read, log: loggerLog(logger) };
+  // Signs the acknowledgement links in emails (config acks.linkBase); the stack passes the
+  // generated signing key (infra/stack.ts, AckSigningKey) to every delivering function.
+  const ackSecret = process.env.DIALTONE_ACK_SECRET;
+  const deps: PipelineDeps = { store, sender: channels, clock: systemClock, model, readSource: read, log: loggerLog(logger), ...(ackSecret ? { ackSecret } : {}) };
   return {
     deps,
     env,

@@ -1,15 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { DynamoStore } from '../../shared/adapters/dynamo-store.js';
-import { ChannelRouterSender, SnsSmsSender } from '../../shared/adapters/sns-sender.js';
+import type { Context } from 'aws-lambda';
 import { ingestHealthEvent, type IngestDeps } from '../../shared/app/ingest.js';
-import { readLambdaEnv } from '../../shared/config/env.js';
-import { systemClock } from '../../shared/domain/clock.js';
-import { redact } from '../../shared/domain/mask.js';
-import { buildModel } from '../../shared/domain/model.js';
+import { awsPipeline, type AwsPipeline } from '../common/aws-deps.js';
 
 /**
  * Target of the EventBridge rule `{"source": ["aws.health"]}` (deploy it in the affected
@@ -50,20 +44,17 @@ export function createHealthEventsHandler(deps: IngestDeps) {
   };
 }
 
-let coldStart: IngestDeps | undefined;
-function awsDeps(): IngestDeps {
-  if (coldStart) return coldStart;
-  const { env, config } = readLambdaEnv({ ...process.env, DIALTONE_CONFIG_JSON: process.env.DIALTONE_CONFIG_JSON });
-  const store = new DynamoStore({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME });
-  const sms = new SnsSmsSender({ client: new SNSClient({}), ...(env.SMS_ORIGINATION_NUMBER ? { originationNumber: env.SMS_ORIGINATION_NUMBER } : {}) });
-  const log = {
-    debug: (m: string, x?: Record<string, unknown>) => logger.debug(redact(m), x ?? {}),
-    info: (m: string, x?: Record<string, unknown>) => logger.info(redact(m), x ?? {}),
-    warn: (m: string, x?: Record<string, unknown>) => logger.warn(redact(m), x ?? {}),
-    error: (m: string, x?: Record<string, unknown>) => logger.error(redact(m), x ?? {}),
-  };
-  coldStart = { store, sender: new ChannelRouterSender({ sms }), clock: systemClock, model: buildModel(config), log };
-  return coldStart;
-}
+/**
+ * Built once per cold start by the pipeline functions' composition root (functions/common/aws-deps.ts):
+ * notices go out through AwsDeliveryChannels (SMS with the opt-out check, SES email, the incidents
+ * topic, the event bus). The region lease is not consulted: each region records the event it
+ * receives and duplicates are recorded once.
+ */
+let coldStart: AwsPipeline | undefined;
+const aws = () => (coldStart ??= awsPipeline(logger));
 
-export const handler = middy((event: unknown) => createHealthEventsHandler(awsDeps())(event)).use(injectLambdaContext(logger));
+export const handler = middy((event: unknown, context: Context) => {
+  const pipeline = aws();
+  pipeline.startRun(() => context.getRemainingTimeInMillis());
+  return createHealthEventsHandler(pipeline.deps)(event);
+}).use(injectLambdaContext(logger));

@@ -1,17 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
-import { DynamoStore } from '../../shared/adapters/dynamo-store.js';
-import { ChannelRouterSender, SnsSmsSender } from '../../shared/adapters/sns-sender.js';
 import { ingestPush, type IngestDeps, type PushResponseBody } from '../../shared/app/ingest.js';
-import { readLambdaEnv } from '../../shared/config/env.js';
-import { systemClock } from '../../shared/domain/clock.js';
-import { redact } from '../../shared/domain/mask.js';
-import { buildModel } from '../../shared/domain/model.js';
+import { awsPipeline, type AwsPipeline } from '../common/aws-deps.js';
 
 /**
  * POST /push/{sourceId} and POST /push/{sourceId}/{token} on the HTTP API (payload format 2.0):
@@ -65,22 +58,25 @@ export function createIngestHandler(deps: IngestDeps) {
   };
 }
 
-/** Clients and config are built once per cold start, on first use. */
-let coldStart: IngestDeps | undefined;
-function awsDeps(): IngestDeps {
+/**
+ * Clients and config are built once per cold start, on first use, by the same composition root as
+ * the pipeline functions (functions/common/aws-deps.ts): notices go out through
+ * AwsDeliveryChannels (SMS with the opt-out check, SES email, the incidents topic, the event bus).
+ * The region lease is not consulted: a push is recorded by whichever region receives it (the
+ * store makes duplicates idempotent).
+ */
+let coldStart: { pipeline: AwsPipeline; deps: IngestDeps } | undefined;
+function aws() {
   if (coldStart) return coldStart;
-  const { env, config } = readLambdaEnv({ ...process.env, DIALTONE_CONFIG_JSON: process.env.DIALTONE_CONFIG_JSON });
-  const store = new DynamoStore({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME });
-  const sms = new SnsSmsSender({ client: new SNSClient({}), ...(env.SMS_ORIGINATION_NUMBER ? { originationNumber: env.SMS_ORIGINATION_NUMBER } : {}) });
-  const log = {
-    debug: (m: string, x?: Record<string, unknown>) => logger.debug(redact(m), x ?? {}),
-    info: (m: string, x?: Record<string, unknown>) => logger.info(redact(m), x ?? {}),
-    warn: (m: string, x?: Record<string, unknown>) => logger.warn(redact(m), x ?? {}),
-    error: (m: string, x?: Record<string, unknown>) => logger.error(redact(m), x ?? {}),
-  };
+  const pipeline = awsPipeline(logger);
   // HMAC signing secrets are read from the function's environment (config auth.hmac.secretEnv).
-  coldStart = { store, sender: new ChannelRouterSender({ sms }), clock: systemClock, model: buildModel(config), log, secrets: (name) => process.env[name] };
+  coldStart = { pipeline, deps: { ...pipeline.deps, secrets: (name) => process.env[name] } };
   return coldStart;
 }
 
-export const handler = middy((event: unknown) => createIngestHandler(awsDeps())(event)).use(injectLambdaContext(logger));
+// The remaining time bounds inline delivery (storm pacing); what does not fit stays for deliver.
+export const handler = middy((event: unknown, context: Context) => {
+  const { pipeline, deps } = aws();
+  pipeline.startRun(() => context.getRemainingTimeInMillis());
+  return createIngestHandler(deps)(event);
+}).use(injectLambdaContext(logger));

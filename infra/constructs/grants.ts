@@ -23,10 +23,12 @@ export interface TableRef {
 export const TABLE_ACCESS = {
   /** the read API: items, batches, Query on the table and gsi1 */
   read: { items: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], query: true },
-  /** poll, sweep, ingest: state, history, incidents (DeleteItem frees a resolved cause's slot) */
+  /** poll, sweep, ingest, health-events: state, history, incidents (DeleteItem frees a resolved cause's slot) */
   full: { items: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], query: true },
   /** deliver: claims and outcomes (UpdateItem), message links, dead letters and the region lease (PutItem) */
   deliveries: { items: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], query: true },
+  /** acks: the incident (GetItem), the acknowledgement, once (conditional PutItem), open incidents by ack code (Query on gsi1) */
+  acks: { items: ['dynamodb:GetItem', 'dynamodb:PutItem'], query: true },
   /** delivery-status: the message-id pointer and the delivery (GetItem), the provider's outcome (UpdateItem) */
   statuses: { items: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], query: false },
 } as const;

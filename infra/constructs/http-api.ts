@@ -12,6 +12,8 @@ export interface DialtoneHttpApiProps {
   readonly read: IFunction;
   /** Push ingest (functions/ingest), when deployed: authenticated per source in code. */
   readonly ingest?: IFunction;
+  /** Acknowledgement links (functions/acks): authenticated by the HMAC signature in the path. */
+  readonly acks?: IFunction;
   /** Stage throttling: steady requests per second and burst. */
   readonly rateLimit: number;
   readonly burstLimit: number;
@@ -20,6 +22,8 @@ export interface DialtoneHttpApiProps {
 /** Read routes (GET, IAM auth) and push routes (POST, per-source auth in the handler). */
 export const READ_ROUTES = ['/status', '/incidents', '/incidents/{id}', '/incidents/{id}/report', '/incidents/{id}/cap'] as const;
 export const PUSH_ROUTES = ['/push/{sourceId}', '/push/{sourceId}/{token}'] as const;
+/** The signed acknowledgement link in emails (shared/app/ack.ts ackLink): GET, no authorizer. */
+export const ACK_ROUTE = '/ack/{incidentId}/{recipientId}/{signature}' as const;
 
 /**
  * One HTTP API (API Gateway v2) per region:
@@ -31,7 +35,11 @@ export const PUSH_ROUTES = ['/push/{sourceId}', '/push/{sourceId}/{token}'] as c
  *   senders (Statuspage, a PSAP's CAD heartbeat) cannot sign AWS requests. Each source
  *   authenticates in code (shared/app/ingest.ts): a bearer token whose sha256 is in the config,
  *   compared in constant time, and/or an HMAC signature with a replay window; unknown sources
- *   are 404 before anything is read.
+ *   are 404 before anything is read;
+ * - acknowledgement links: `GET /ack/{incidentId}/{recipientId}/{signature}`, opened from an
+ *   email by a person, so no API Gateway authorizer either: the HMAC-SHA256 signature (keyed by
+ *   the stack's ack signing key) is the authentication, checked in constant time in the acks
+ *   function before anything is read.
  *
  * Throttled at the stage (every route), with JSON access logs that name the route template, not
  * the path: a push token in the URL never reaches a log.
@@ -85,6 +93,15 @@ export class DialtoneHttpApi extends Construct {
             'Push senders (Statuspage webhooks, PSAP heartbeats, agency reports) cannot sign AWS requests; each source is authenticated in the ingest function (sha256 token compared in constant time and/or HMAC with a replay window), unknown sources get 404',
         });
       }
+    }
+
+    if (props.acks) {
+      const [route] = this.api.addRoutes({ path: ACK_ROUTE, methods: [HttpMethod.GET], integration: new HttpLambdaIntegration('Ack', props.acks), authorizer: new HttpNoneAuthorizer() });
+      Validations.of(route!).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Acknowledgement links are opened from an email by agency staff, who cannot sign AWS requests; the link carries an HMAC-SHA256 signature over incident and recipient (the stack ack signing key), verified in constant time in the acks function before anything is read; a bad signature gets 401',
+      });
     }
   }
 

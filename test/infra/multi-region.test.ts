@@ -127,12 +127,12 @@ describe('two regions, everything on', () => {
 
     test('email: ses:SendEmail on the stack’s identity only, for the functions that deliver through SES', () => {
       const [identityId] = only(app('us-east-1'), 'AWS::SES::EmailIdentity', { EmailIdentity: 'alerts@example.org' });
-      for (const name of ['poll-critical', 'poll-standard', 'sweep', 'deliver']) {
+      for (const name of ['poll-critical', 'poll-standard', 'sweep', 'deliver', 'ingest', 'health-events']) {
         const st = policy('us-east-1', name).find((x) => x.Sid === 'EmailSend')!;
         expect(st.Action).toBe('ses:SendEmail');
         expect(JSON.stringify(st.Resource)).toContain(`{"Ref":"${identityId}"}`);
       }
-      for (const name of ['api', 'ingest', 'health-events']) expect(actionsOf(policy('us-east-1', name))).not.toContain('ses:SendEmail');
+      for (const name of ['api', 'acks']) expect(actionsOf(policy('us-east-1', name))).not.toContain('ses:SendEmail');
     });
   });
 
@@ -163,7 +163,9 @@ describe('two regions, everything on', () => {
     });
 
     test('ops topic: one email subscription per address', () => {
-      const subs = resourcesOf(app('us-west-2'), 'AWS::SNS::Subscription').map(([, r]) => r.Properties.Endpoint);
+      const subs = resourcesOf(app('us-west-2'), 'AWS::SNS::Subscription')
+        .filter(([, r]) => r.Properties.Protocol === 'email')
+        .map(([, r]) => r.Properties.Endpoint);
       expect(subs.sort()).toEqual(['oncall@example.org', 'ops@example.org']);
     });
 

@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp, ConfigError } from '../../infra/app';
 import { configDefine, MAX_INLINED_CONFIG_BYTES } from '../../infra/constructs/dialtone-function';
-import { PUSH_ROUTES, READ_ROUTES } from '../../infra/constructs/http-api';
+import { ACK_ROUTE, PUSH_ROUTES, READ_ROUTES } from '../../infra/constructs/http-api';
 import { StateStack } from '../../infra/state-stack';
 import { TABLE_KEYS } from '../../shared/adapters/table';
 import { METRIC, METRICS_NAMESPACE } from '../../shared/app/pipeline-metrics';
@@ -116,8 +116,8 @@ describe('one region (default)', () => {
   });
 
   describe('functions', () => {
-    test('the set: poll (standard group only: no critical source), sweep, deliver, api, ingest, delivery-status', () => {
-      expect(Object.keys(s.built.stack.functions).sort()).toEqual(['api', 'deliver', 'delivery-status', 'ingest', 'poll-standard', 'sweep']);
+    test('the set: poll (standard group only: no critical source), sweep, deliver, api, ingest, acks, delivery-status', () => {
+      expect(Object.keys(s.built.stack.functions).sort()).toEqual(['acks', 'api', 'deliver', 'delivery-status', 'ingest', 'poll-standard', 'sweep']);
       expect(s.built.stack.pollGroups).toEqual(['standard']);
     });
 
@@ -142,7 +142,10 @@ describe('one region (default)', () => {
     test('environment: each function gets what its code reads', () => {
       const env = (name: string) => (app.findResources('AWS::Lambda::Function')[fnId(name)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       const ref = (c: { node: { defaultChild?: unknown } }) => ({ Ref: s.built.stack.getLogicalId(c.node.defaultChild as never) });
-      for (const name of ['poll-standard', 'sweep', 'deliver'])
+      // the generated ack signing key, resolved at deploy time (as the HMAC push secrets are)
+      const ackSecret = { 'Fn::Join': ['', ['{{resolve:secretsmanager:', ref(s.built.stack.ackSigningKey), ':SecretString:::}}']] };
+      // every function that delivers (ingest too: the same delivery channels) signs email ack links
+      for (const name of ['poll-standard', 'sweep', 'deliver', 'ingest'])
         expect(env(name)).toEqual({
           NODE_OPTIONS: '--enable-source-maps',
           POWERTOOLS_SERVICE_NAME: `dialtone-${name}`,
@@ -151,10 +154,11 @@ describe('one region (default)', () => {
           SMS_ORIGINATION_NUMBER: '+18335550100',
           INCIDENT_TOPIC_ARN: ref(s.built.stack.incidentTopic),
           EVENT_BUS_NAME: ref(s.built.stack.eventBus),
+          DIALTONE_ACK_SECRET: ackSecret,
         });
+      expect(env('acks')).toEqual({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'dialtone-acks', TABLE_NAME: 'dialtone-state', DIALTONE_ACK_SECRET: ackSecret });
       expect(env('delivery-status')).toEqual({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'dialtone-delivery-status', TABLE_NAME: 'dialtone-state' });
       expect(env('api')).toEqual({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'dialtone-api', TABLE_NAME: 'dialtone-state' });
-      expect(env('ingest')).toEqual({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'dialtone-ingest', TABLE_NAME: 'dialtone-state', SMS_ORIGINATION_NUMBER: '+18335550100' });
       expect(JSON.stringify(app.toJSON())).not.toContain('DIALTONE_CONFIG_JSON');
     });
 
@@ -265,8 +269,10 @@ describe('one region (default)', () => {
       expect(actionsOf(policy('deliver'))).toEqual(sorted(table, ['dynamodb:PutItem', 'dynamodb:UpdateItem'], sms, logs, dlq));
       // the read API reads: no PutItem, no UpdateItem, no DeleteItem, no SNS
       expect(actionsOf(policy('api'))).toEqual(sorted(table, logs));
-      // ingest's handler sends SMS itself (no opt-out check, no email)
-      expect(actionsOf(policy('ingest'))).toEqual(sorted(table, write, ['sns:Publish'], logs));
+      // ingest delivers through the pipeline's channels (opt-outs, topic, events); invoked synchronously: no DLQ
+      expect(actionsOf(policy('ingest'))).toEqual(sorted(table, write, sms, logs));
+      // acks: the incident (GetItem), the ack once (PutItem), open incidents by code (Query); SNS failures to the DLQ
+      expect(actionsOf(policy('acks'))).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], logs, dlq));
       // delivery-status: find the delivery by message id, record the provider's outcome
       expect(actionsOf(policy('delivery-status'))).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:UpdateItem'], logs, dlq));
     });
@@ -294,8 +300,19 @@ describe('one region (default)', () => {
       expect(events.Resource).toEqual({ 'Fn::GetAtt': [s.built.stack.getLogicalId(s.built.stack.eventBus.node.defaultChild as never), 'Arn'] });
     });
 
+    test('acks: GetItem and PutItem on the table, Query on the table and gsi1; nothing else on the table, no SNS, no secret reads', () => {
+      const st = policy('acks');
+      const items = st.find((x) => x.Sid === 'StateTableItems')!;
+      expect(asArray(items.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+      expect(items.Resource).toEqual(tableArn);
+      const query = st.find((x) => x.Sid === 'StateTableQuery')!;
+      expect(query.Action).toBe('dynamodb:Query');
+      expect(query.Resource).toEqual([tableArn, { 'Fn::Join': ['', [...tableArn['Fn::Join'][1].slice(0, -1), `:table/dialtone-state/index/${TABLE_KEYS.gsi1.indexName}`]] }]);
+      expect(actionsOf(st).filter((a) => a.startsWith('sns:') || a.startsWith('secretsmanager:') || a.startsWith('kms:'))).toEqual([]);
+    });
+
     test('SMS: sns:Publish and the opt-out check on "*" (no resource type) but only in the stack region', () => {
-      for (const name of ['poll-standard', 'sweep', 'deliver']) {
+      for (const name of ['poll-standard', 'sweep', 'deliver', 'ingest']) {
         for (const sid of ['SmsPublish', 'SmsAccountReads']) {
           const st = policy(name).find((x) => x.Sid === sid)!;
           expect(st.Resource).toBe('*');
@@ -306,9 +323,9 @@ describe('one region (default)', () => {
   });
 
   describe('topics', () => {
-    test('ops and incident topics: KMS (a rotated customer key CloudWatch may use), TLS only', () => {
+    test('ops, incident and inbound SMS topics: KMS (a rotated customer key CloudWatch may use), TLS only', () => {
       const topics = resourcesOf(app, 'AWS::SNS::Topic');
-      expect(topics).toHaveLength(2);
+      expect(topics).toHaveLength(3);
       const [keyId, key] = only(app, 'AWS::KMS::Key');
       expect(key.Properties.EnableKeyRotation).toBe(true);
       for (const [id, t] of topics) {
@@ -320,6 +337,36 @@ describe('one region (default)', () => {
       }
       const keyPolicy = JSON.stringify(key.Properties.KeyPolicy);
       expect(keyPolicy).toContain('cloudwatch.amazonaws.com');
+    });
+
+    test('InboundSms: the two-way SMS channel (sms-voice, this account) may publish; the acks function is subscribed; its ARN is an output', () => {
+      const topicId = s.built.stack.getLogicalId(s.built.stack.inboundSmsTopic.node.defaultChild as never);
+      app.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'lambda', TopicArn: { Ref: topicId }, Endpoint: { 'Fn::GetAtt': [fnId('acks'), 'Arn'] } });
+      app.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', Principal: 'sns.amazonaws.com', SourceArn: { Ref: topicId }, FunctionName: { 'Fn::GetAtt': [fnId('acks'), 'Arn'] } });
+      app.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: topicId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Sid: 'InboundSmsPublish', Effect: 'Allow', Principal: { Service: 'sms-voice.amazonaws.com' }, Action: 'sns:Publish', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }),
+          ]),
+        },
+      });
+      expect(JSON.stringify(only(app, 'AWS::KMS::Key')[1].Properties.KeyPolicy)).toContain('sms-voice.amazonaws.com');
+      // SNS invokes asynchronously: bounded retries, then the DLQ
+      const [queueId] = only(app, 'AWS::SQS::Queue');
+      app.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: fnId('acks') },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+      });
+      app.hasOutput('InboundSmsTopicArn', { Value: { Ref: topicId } });
+    });
+
+    test('the ack signing key: one generated Secrets Manager secret, no function reads it at run time', () => {
+      const [id, secret] = only(app, 'AWS::SecretsManager::Secret');
+      expect(id).toBe(s.built.stack.getLogicalId(s.built.stack.ackSigningKey.node.defaultChild as never));
+      expect(secret.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
+      for (const name of Object.keys(s.built.stack.functions)) expect(actionsOf(policy(name))).not.toContain('secretsmanager:GetSecretValue');
     });
 
     test('incident topic email subscriptions, each filtered by state (-c incidentTopicEmails)', () => {
@@ -373,10 +420,19 @@ describe('one region (default)', () => {
   });
 
   describe('HTTP API', () => {
-    test('read routes are IAM-authorized GETs; push routes are POSTs authenticated in code', () => {
+    test('read routes are IAM-authorized GETs; push routes are POSTs and the ack link a GET, authenticated in code', () => {
       const routes = resourcesOf(app, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties as { RouteKey: string; AuthorizationType?: string });
-      expect(routes.map((r) => r.RouteKey).sort()).toEqual([...READ_ROUTES.map((p) => `GET ${p}`), ...PUSH_ROUTES.map((p) => `POST ${p}`)].sort());
-      for (const r of routes) expect(r.AuthorizationType).toBe(r.RouteKey.startsWith('GET ') ? 'AWS_IAM' : 'NONE');
+      expect(routes.map((r) => r.RouteKey).sort()).toEqual([...READ_ROUTES.map((p) => `GET ${p}`), ...PUSH_ROUTES.map((p) => `POST ${p}`), `GET ${ACK_ROUTE}`].sort());
+      for (const r of routes) expect(r.AuthorizationType).toBe(r.RouteKey.startsWith('GET ') && r.RouteKey !== `GET ${ACK_ROUTE}` ? 'AWS_IAM' : 'NONE');
+    });
+
+    test('GET /ack/{incidentId}/{recipientId}/{signature} integrates the acks function; its missing authorizer is acknowledged with a reason', () => {
+      const [, route] = resourcesOf(app, 'AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === `GET ${ACK_ROUTE}`)!;
+      const integrationId = (route.Properties.Target as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((x) => (x as { Ref?: string }).Ref).find(Boolean)!;
+      expect(JSON.stringify(app.findResources('AWS::ApiGatewayV2::Integration')[integrationId]!.Properties.IntegrationUri)).toContain(fnId('acks'));
+      const apig4 = acknowledgements(s.built).filter((a) => a.id === 'AwsSolutions-APIG4');
+      expect(apig4).toHaveLength(PUSH_ROUTES.length + 1);
+      expect(apig4.filter((a) => /Acknowledgement links/.test(a.reason) && /HMAC-SHA256 signature/.test(a.reason))).toHaveLength(1);
     });
 
     test('$default stage: throttled, auto-deployed, JSON access logs naming the route template (never the path: push tokens)', () => {
