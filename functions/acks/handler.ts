@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { DynamoStore } from '../../shared/adapters/dynamo-store.js';
-import { acknowledgeLink, acknowledgeReply, type AckResult } from '../../shared/app/ack.js';
+import { acknowledgeLink, acknowledgeReply, validAckSignature, type AckResult } from '../../shared/app/ack.js';
 import type { Log } from '../../shared/app/log.js';
 import type { Store } from '../../shared/app/ports.js';
 import { readLambdaEnv } from '../../shared/config/env.js';
@@ -17,7 +17,8 @@ import { loggerLog } from '../common/env.js';
 /**
  * Acknowledgements arriving in AWS (shared/app/ack.ts does the work):
  *
- * - `GET /ack/{incidentId}/{recipientId}/{signature}` on the HTTP API (payload format 2.0), the
+ * - `GET /ack/{incidentId}/{recipientId}/{signature}` (a confirmation page: mail scanners open
+ *   links on their own) and `POST` (the page's button records it) on the HTTP API (payload 2.0), the
  *   signed link in an email. No API Gateway authorizer: the HMAC signature is the authentication,
  *   checked in constant time before anything is read. 200 with a short page, 401, 404.
  * - SNS notifications from the InboundSms topic: the origination number's two-way SMS channel
@@ -60,6 +61,15 @@ export interface InboundSmsResult {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+function confirmPage(incidentId: string): APIGatewayProxyStructuredResultV2 {
+  const title = `Acknowledge ${incidentId}`;
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-robots-tag': 'noindex', 'referrer-policy': 'no-referrer' },
+    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head><body><form method="post"><p>Acknowledge that your agency knows about ${escapeHtml(incidentId)}? Reminders to you stop; the all-clear will still come.</p><button type="submit">Acknowledge</button></form></body></html>\n`,
+  };
+}
+
 function page(statusCode: number, title: string, text: string): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode,
@@ -80,12 +90,18 @@ function decoded(part: string): string {
 /** The handler's logic with its dependencies injected: tests pass the embedded store. */
 export function createAcksHandler(deps: AcksDeps) {
   const onLink = async (event: z.infer<typeof httpEventSchema>): Promise<APIGatewayProxyStructuredResultV2> => {
-    if (event.requestContext.http.method.toUpperCase() !== 'GET') return page(405, 'Not allowed', 'Only GET is accepted.');
+    const method = event.requestContext.http.method.toUpperCase();
+    if (method !== 'GET' && method !== 'POST') return page(405, 'Not allowed', 'Only GET and POST are accepted.');
     if (!deps.ackSecret) {
       deps.log.error('ack link: DIALTONE_ACK_SECRET is not set; links cannot be verified');
       return page(503, 'Unavailable', 'Acknowledgement links are not available right now. Reply to the SMS or call the desk.');
     }
     const link = { incidentId: decoded(event.pathParameters.incidentId), recipientId: decoded(event.pathParameters.recipientId), signature: event.pathParameters.signature };
+    // Mail scanners open links by themselves: GET only shows a button; the POST it sends records.
+    if (method === 'GET') {
+      if (!validAckSignature(deps.ackSecret, link)) return page(401, 'Not recognised', 'This acknowledgement link is not valid.');
+      return confirmPage(link.incidentId);
+    }
     let r: AckResult;
     try {
       r = await acknowledgeLink(deps.store, deps.model, deps.ackSecret, link, deps.clock.now());

@@ -96,12 +96,13 @@ export class DialtoneHttpApi extends Construct {
     }
 
     if (props.acks) {
-      const [route] = this.api.addRoutes({ path: ACK_ROUTE, methods: [HttpMethod.GET], integration: new HttpLambdaIntegration('Ack', props.acks), authorizer: new HttpNoneAuthorizer() });
-      Validations.of(route!).acknowledge({
+      for (const route of this.api.addRoutes({ path: ACK_ROUTE, methods: [HttpMethod.GET, HttpMethod.POST], integration: new HttpLambdaIntegration('Ack', props.acks), authorizer: new HttpNoneAuthorizer() })) {
+        Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
           'Acknowledgement links are opened from an email by agency staff, who cannot sign AWS requests; the link carries an HMAC-SHA256 signature over incident and recipient (the stack ack signing key), verified in constant time in the acks function before anything is read; a bad signature gets 401',
       });
+      }
     }
   }
 

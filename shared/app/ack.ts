@@ -29,11 +29,16 @@ async function record(store: Store, model: Model, incidentId: string, recipientI
   return { ok: true, ack, duplicate: (await store.putAck(ack)) === 'exists' };
 }
 
-/** From a signed link; the signature is checked in constant time before anything is read. */
-export async function acknowledgeLink(store: Store, model: Model, secret: string, link: { incidentId: string; recipientId: string; signature: string }, at: Date): Promise<AckResult> {
+/** Checks a link's signature in constant time (nothing is read or written). */
+export function validAckSignature(secret: string, link: { incidentId: string; recipientId: string; signature: string }): boolean {
   const expected = Buffer.from(ackSignature(secret, link.incidentId, link.recipientId));
   const given = Buffer.from(link.signature);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, status: 401, error: 'ack link: bad signature' };
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** From a signed link; the signature is checked in constant time before anything is read. */
+export async function acknowledgeLink(store: Store, model: Model, secret: string, link: { incidentId: string; recipientId: string; signature: string }, at: Date): Promise<AckResult> {
+  if (!validAckSignature(secret, link)) return { ok: false, status: 401, error: 'ack link: bad signature' };
   return record(store, model, link.incidentId, link.recipientId, 'link', at);
 }
 

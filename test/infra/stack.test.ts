@@ -422,17 +422,17 @@ describe('one region (default)', () => {
   describe('HTTP API', () => {
     test('read routes are IAM-authorized GETs; push routes are POSTs and the ack link a GET, authenticated in code', () => {
       const routes = resourcesOf(app, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties as { RouteKey: string; AuthorizationType?: string });
-      expect(routes.map((r) => r.RouteKey).sort()).toEqual([...READ_ROUTES.map((p) => `GET ${p}`), ...PUSH_ROUTES.map((p) => `POST ${p}`), `GET ${ACK_ROUTE}`].sort());
+      expect(routes.map((r) => r.RouteKey).sort()).toEqual([...READ_ROUTES.map((p) => `GET ${p}`), ...PUSH_ROUTES.map((p) => `POST ${p}`), `GET ${ACK_ROUTE}`, `POST ${ACK_ROUTE}`].sort());
       for (const r of routes) expect(r.AuthorizationType).toBe(r.RouteKey.startsWith('GET ') && r.RouteKey !== `GET ${ACK_ROUTE}` ? 'AWS_IAM' : 'NONE');
     });
 
-    test('GET /ack/{incidentId}/{recipientId}/{signature} integrates the acks function; its missing authorizer is acknowledged with a reason', () => {
+    test('GET and POST /ack/{incidentId}/{recipientId}/{signature} (a confirm page, then its button) integrate the acks function; their missing authorizer is acknowledged with a reason', () => {
       const [, route] = resourcesOf(app, 'AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === `GET ${ACK_ROUTE}`)!;
       const integrationId = (route.Properties.Target as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((x) => (x as { Ref?: string }).Ref).find(Boolean)!;
       expect(JSON.stringify(app.findResources('AWS::ApiGatewayV2::Integration')[integrationId]!.Properties.IntegrationUri)).toContain(fnId('acks'));
       const apig4 = acknowledgements(s.built).filter((a) => a.id === 'AwsSolutions-APIG4');
-      expect(apig4).toHaveLength(PUSH_ROUTES.length + 1);
-      expect(apig4.filter((a) => /Acknowledgement links/.test(a.reason) && /HMAC-SHA256 signature/.test(a.reason))).toHaveLength(1);
+      expect(apig4).toHaveLength(PUSH_ROUTES.length + 2);
+      expect(apig4.filter((a) => /Acknowledgement links/.test(a.reason) && /HMAC-SHA256 signature/.test(a.reason))).toHaveLength(2);
     });
 
     test('$default stage: throttled, auto-deployed, JSON access logs naming the route template (never the path: push tokens)', () => {

@@ -79,26 +79,35 @@ describe('functions/acks handler on the embedded store', () => {
     return (await handler(linkEvent(id!, recipient!, signature!, method))) as APIGatewayProxyStructuredResultV2;
   };
 
-  test('a signed link: 200 with a short page, and the ack is recorded', async () => {
+  test('opening a signed link only shows a button (mail scanners open links): nothing is recorded', async () => {
     const r = await follow(ackLink('https://ack.example', SECRET, incident.id, 'ramsey-floor'));
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toContain('<form method="post">');
+    expect(r.body).toContain(`Acknowledge that your agency knows about ${incident.id}?`);
+    expect(await p.store.listAcks(incident.id)).toEqual([]);
+    expect((await follow(ackLink('https://ack.example', 'not-the-secret', incident.id, 'ramsey-floor'))).statusCode).toBe(401);
+  });
+
+  test('the button (POST): 200 with a short page, and the ack is recorded', async () => {
+    const r = await follow(ackLink('https://ack.example', SECRET, incident.id, 'ramsey-floor'), 'POST');
     expect(r.statusCode).toBe(200);
     expect(r.headers).toMatchObject({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     expect(r.body).toContain(`Acknowledged: ${incident.id} for Ramsey floor. Reminders to you stop; the all-clear will still come.`);
     expect(await p.store.listAcks(incident.id)).toEqual([expect.objectContaining({ incidentId: incident.id, recipientId: 'ramsey-floor', via: 'link' })]);
     // a second click is answered the same way, and recorded once
-    expect((await follow(ackLink('https://ack.example', SECRET, incident.id, 'ramsey-floor'))).statusCode).toBe(200);
+    expect((await follow(ackLink('https://ack.example', SECRET, incident.id, 'ramsey-floor'), 'POST')).statusCode).toBe(200);
     expect(await p.store.listAcks(incident.id)).toHaveLength(1);
   });
 
   test('a forged signature: 401, nothing recorded', async () => {
-    const r = await follow(ackLink('https://ack.example', 'not-the-secret', incident.id, 'ramsey-floor'));
+    const r = await follow(ackLink('https://ack.example', 'not-the-secret', incident.id, 'ramsey-floor'), 'POST');
     expect(r.statusCode).toBe(401);
     expect(await p.store.listAcks(incident.id)).toEqual([]);
   });
 
   test('an unknown incident or recipient, correctly signed: 404', async () => {
-    expect((await follow(ackLink('https://ack.example', SECRET, 'INC-nope', 'ramsey-floor'))).statusCode).toBe(404);
-    expect((await follow(ackLink('https://ack.example', SECRET, incident.id, 'nobody'))).statusCode).toBe(404);
+    expect((await follow(ackLink('https://ack.example', SECRET, 'INC-nope', 'ramsey-floor'), 'POST')).statusCode).toBe(404);
+    expect((await follow(ackLink('https://ack.example', SECRET, incident.id, 'nobody'), 'POST')).statusCode).toBe(404);
   });
 
   test('a link without a configured secret is refused (503), not accepted', async () => {
