@@ -117,7 +117,7 @@ async function main() {
         target: maxBatch,
         unit: 'calls',
         pass: (u.dynamo.BatchGetItem ?? 0) <= maxBatch,
-        note: `${k.n} sources (+1 egress record) + ${k.n} components + ${k.services} services, 100 keys a call, read in three steps`,
+        note: `${k.n} source states, 100 keys a call; components and services only when a read can change them (shared/app/poll-cycle.ts, "steady state")`,
       });
     }
   }
@@ -148,20 +148,45 @@ async function main() {
     print();
     loadNote(parts.storm);
     const row = (name: string, x: Json) => [name, x.wallMs, x.cpuMs, x.worldCpuMs ?? '-', x.peakRssMb, x.messages ?? x.sent, x.recipients, x.messagesPerRecipientPerPhase.max, x.messagesPerRecipientPerPhase.mean, x.messagesPerRecipientPerPhasePerChannel.max, x.writes ?? '-'];
-    table(['route + render + queue', 'wall ms', 'CPU ms', 'world CPU ms', 'peak RSS MB', 'messages', 'recipients', 'max msgs / recipient / phase', 'mean', 'max per channel', 'writes'], [row('domain (routeNotice + render)', r.domain), row('full deliverPending', r.full)]);
+    table(
+      ['delivery', 'wall ms', 'CPU ms', 'world CPU ms', 'peak RSS MB', 'messages', 'recipients', 'max msgs / recipient / phase', 'mean', 'max per channel', 'writes'],
+      [row('route + render + queue (plan, no store)', r.queue), row('full deliverPending (claim → send → mark)', r.full)],
+    );
     print(`confirming cycle (evaluate + record 500 services, ${r.storm.incidents} incidents, notices): ${r.confirmCycle.wallMs} ms wall, ${r.confirmCycle.cpuMs} ms CPU, ${r.confirmCycle.writes} writes`);
     print();
     const s = r.sms;
     table(['SMS', 'messages', 'parts', 'ETA all @3 MPS', '@20', '@100', 'last neighbour @3', '@20', '@100'], [['seconds', s.messages, s.parts, s.etaAllS['3mps'], s.etaAllS['20mps'], s.etaAllS['100mps'], s.etaLastNeighbourS['3mps'], s.etaLastNeighbourS['20mps'], s.etaLastNeighbourS['100mps']]]);
-    targets.push({ what: 'storm: CPU to route, render and queue (full deliverPending)', measured: r.full.cpuMs, target: 2000, unit: 'ms', pass: r.full.cpuMs <= 2000 });
-    targets.push({ what: 'storm: CPU to route and render (domain only)', measured: r.domain.cpuMs, target: 2000, unit: 'ms', pass: r.domain.cpuMs <= 2000 });
     targets.push({
-      what: 'storm: messages per recipient per phase (max)',
+      what: 'storm: CPU to route, render and queue (no store writes)',
+      measured: r.queue.cpuMs,
+      target: 2000,
+      unit: 'ms',
+      pass: r.queue.cpuMs <= 2000,
+      note: `composeMessages + SMS pacing plan: ${r.queue.messages} messages for ${r.queue.units} deliveries, SMS ETA ${r.queue.smsEtaS} s`,
+    });
+    targets.push({
+      what: 'storm: CPU of the full delivery run (deliverPending, counting sender)',
+      measured: r.full.cpuMs,
+      target: 2000,
+      unit: 'ms',
+      pass: r.full.cpuMs <= 2000,
+      note: `the stricter reading: + claim and mark-sent per delivery (${r.full.writes} conditional writes, ${r.full.dynamo?.Query ?? 0} Queries)`,
+    });
+    targets.push({
+      what: 'storm: messages per recipient per phase and channel (max)',
+      measured: r.full.messagesPerRecipientPerPhasePerChannel.max,
+      target: 1,
+      unit: '',
+      pass: r.full.messagesPerRecipientPerPhasePerChannel.max <= 1,
+    });
+    const both = Object.entries(r.full.messagesPerRecipientPerPhase.histogram as Record<string, number>).filter(([n]) => Number(n) >= 2).reduce((sum, [, v]) => sum + v, 0);
+    targets.push({
+      what: 'storm: messages per recipient per phase, all channels (max)',
       measured: r.full.messagesPerRecipientPerPhase.max,
       target: 1,
       unit: '',
       pass: r.full.messagesPerRecipientPerPhase.max <= 1,
-      note: `${r.full.messagesPerRecipientPerPhase.histogram['2'] ?? 0} recipients got 2+: one message per channel per notice (bundling is issue 5)`,
+      note: `${both} recipients with SMS and email get one of each (every recipient gets every channel it has)`,
     });
   }
 
@@ -179,7 +204,8 @@ async function main() {
         const x = f[v];
         rows.push([f.name, `SDK ${v}${x.configured ? ' (configured)' : ''}`, x.bundleKb, x.sourceMapKb, x.initMs.median, x.initMs.p90, x.initMs.cpuMedian, x.initMsWithoutSourceMaps.median, x.top.slice(0, 4).map((t: Json) => `${t.name} ${t.kb}`).join(', ')]);
         if (x.configured) {
-          targets.push({ what: `bundle size: ${f.name}`, measured: x.bundleKb, target: 500, unit: 'KB', pass: x.bundleKb <= 500, note: `SDK external would be ${f[v === 'bundled' ? 'external' : 'bundled'].bundleKb} KB` });
+          const other = v === 'bundled' ? 'external' : 'bundled';
+          targets.push({ what: `bundle size: ${f.name}`, measured: x.bundleKb, target: 500, unit: 'KB', pass: x.bundleKb <= 500, note: `SDK ${other}: ${f[other].bundleKb} KB` });
           targets.push({ what: `module init: ${f.name}`, measured: x.initMs.median, target: 150, unit: 'ms', pass: x.initMs.median <= 150, note: `CPU median ${x.initMs.cpuMedian} ms (wall ≈ CPU when the machine is idle)` });
         }
       }

@@ -3,27 +3,26 @@
  * fifty PSAPs), 5,000 recipients on the roster. The outage is driven through the real pipeline
  * (two reads to confirm); the confirming cycle records everything and leaves the notices in the
  * outbox (its delivery step is held back), then delivery is measured two ways:
- *   - domain: routeNotice + render for every pending notice, recipient and channel (pure CPU);
- *   - full:   deliverPending with a counting sender (claim → send → mark sent on the store).
+ *   - queue: route, render and queue every pending notice: composeMessages (routeNotice, render,
+ *            one message per recipient, channel and phase, in priority order) and the SMS pacing
+ *            plan (planSms: when each part goes out, the ETA). Pure CPU, no store write;
+ *   - full:  deliverPending with a counting sender (claim → send → mark sent on the store).
  * Then: messages per recipient per phase, SMS parts (sms-segments-calculator) and the SMS ETA
  * at 3, 20 and 100 parts per second in the order deliverPending sends them.
  */
 import { SegmentedMessage } from 'sms-segments-calculator';
-import { deliverPending } from '../shared/app/deliver.js';
+import { composeMessages, deliverPending } from '../shared/app/deliver.js';
 import { runPollCycle } from '../shared/app/poll-cycle.js';
 import type { Store } from '../shared/app/ports.js';
 import { SimulatedClock } from '../shared/domain/clock.js';
 import { isDark } from '../shared/domain/nena.js';
 import type { Channel, Notice } from '../shared/domain/records.js';
-import { render } from '../shared/domain/render.js';
-import { routeNotice, type Route } from '../shared/domain/routing.js';
+import { planSms } from '../shared/app/throttle.js';
 import { STORM, stormConfig } from './fixtures.js';
 import { CountingSender, measure, pipeline, report, round, World, writesOf } from './harness.js';
 
 const MINUTE = 60_000;
 const MPS = [3, 20, 100];
-/** deliverPending's order: notices by incident and seq, then neighbours, managers, liaison, ops. */
-const ROLE_ORDER: Record<string, number> = { psap: 0, 'county-manager': 1, 'fcc-liaison': 2, ops: 3 };
 
 const partsOf = new Map<string, number>();
 /** SMS parts as sms-segments-calculator counts them (memoised: recipients of one PSAP share a text). */
@@ -87,20 +86,17 @@ async function main() {
     const notices: Notice[] = (await store.listPendingNotices()).sort((a, b) => a.incidentId.localeCompare(b.incidentId) || a.seq - b.seq);
     const darkServices = new Set(notices.flatMap((n) => Object.entries(n.incident.services).filter(([, s]) => isDark(s.state)).map(([id]) => id)));
 
-    // Domain only: who hears, in which words.
-    const domain = await measure(async () => {
-      const out: Array<{ route: Route; channel: Channel; text: string; phase: string }> = [];
-      for (const notice of notices) {
-        const routes = routeNotice(notice, deps.model, new Set()).sort((a, b) => ROLE_ORDER[a.recipient.role]! - ROLE_ORDER[b.recipient.role]!);
-        for (const route of routes) {
-          for (const channel of route.channels) {
-            const { text } = render(route, channel, { notice, model: deps.model, policy: deps.model.config.escalation });
-            out.push({ route, channel, text, phase: notice.phase });
-          }
-        }
-      }
-      return out;
+    // Route, render and queue: who hears, in which words, bundled and ordered, and when each SMS part goes.
+    const queue = await measure(async () => {
+      const messages = composeMessages(notices, deps.model, clock.now());
+      const plan = planSms(
+        messages.filter((m) => m.channel === 'sms').map((m) => ({ channel: 'sms' as const, text: m.words.text })),
+        deps.model.config.delivery.smsMps,
+        clock.now(),
+      );
+      return { messages, plan };
     });
+    const queued = queue.result.messages.map((m) => ({ recipientId: m.recipient.id, phase: m.phase, channel: m.channel, role: m.recipient.role }));
 
     // Full: claim, send (counted), mark sent.
     const full = await measure(() => deliverPending({ store, model: deps.model, log: deps.log, sender, clock, leaseMs: 60_000 }), { world, counter });
@@ -110,13 +106,15 @@ async function main() {
       roster: { recipients: config.recipients.length, psaps: STORM.psaps, services: config.services.length },
       storm: { causes: STORM.causes, incidents: new Set(notices.map((n) => n.incidentId)).size, notices: notices.map((n) => `${n.phase}/${n.reason}`).reduce<Record<string, number>>((acc, k) => ((acc[k] = (acc[k] ?? 0) + 1), acc), {}), darkPsaps: darkServices.size },
       confirmCycle: { wallMs: round(confirm.wallMs), cpuMs: round(confirm.cpuMs), worldCpuMs: round(confirm.worldCpuMs ?? NaN), peakRssMb: round(confirm.peakRssMb), dynamo: confirm.dynamo, writes: writesOf(confirm.dynamo ?? {}), serviceTransitions: confirm.result.serviceTransitions.length },
-      domain: {
-        wallMs: round(domain.wallMs),
-        cpuMs: round(domain.cpuMs),
-        peakRssMb: round(domain.peakRssMb),
-        messages: domain.result.length,
-        recipients: new Set(domain.result.map((d) => d.route.recipient.id)).size,
-        ...perRecipient(domain.result.map((d) => ({ recipientId: d.route.recipient.id, phase: d.phase, channel: d.channel, role: d.route.recipient.role }))),
+      queue: {
+        wallMs: round(queue.wallMs),
+        cpuMs: round(queue.cpuMs),
+        peakRssMb: round(queue.peakRssMb),
+        messages: queued.length,
+        units: queue.result.messages.reduce((n, m) => n + m.units.length, 0),
+        smsEtaS: round(queue.result.plan.etaMs / 1000),
+        recipients: new Set(queued.map((d) => d.recipientId)).size,
+        ...perRecipient(queued),
       },
       full: {
         wallMs: round(full.wallMs),

@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { AwsDeliveryChannels } from '../../shared/adapters/delivery-channels.js';
 import { DynamoStore } from '../../shared/adapters/dynamo-store.js';
 import { createAwsSecretResolver } from '../../shared/adapters/secrets.js';
+import type { SecretResolver } from '../../shared/sources/parsers.js';
 import type { PipelineDeps } from '../../shared/app/poll-cycle.js';
 import type { LeaseStore } from '../../shared/app/region-lease.js';
 import { readDeliveryEnv } from '../../shared/config/delivery-env.js';
@@ -13,7 +14,6 @@ import { readLambdaEnv } from '../../shared/config/env.js';
 import type { MonitoringConfig } from '../../shared/config/schema.js';
 import { systemClock } from '../../shared/domain/clock.js';
 import { buildModel } from '../../shared/domain/model.js';
-import { readSource } from '../../shared/sources/read-source.js';
 import { loggerLog, readAwsEnv, type AwsEnv } from './env.js';
 import { DynamoLeaseStore } from './region-lease.js';
 
@@ -34,8 +34,17 @@ export interface AwsPipeline {
   startRun(remainingMs?: () => number): void;
 }
 
-/** Built once per cold start, on first use. `secrets`: upstream credentials (only the pollers). */
-export function awsPipeline(logger: Logger, opts: { secrets?: boolean } = {}): AwsPipeline {
+/** What a function that does not poll has in place of a source reader: it never reads a source. */
+const notPolling: PipelineDeps['readSource'] = async (source) => {
+  throw new Error(`source "${source.id}": this function does not poll (only functions/poll reads sources)`);
+};
+
+/**
+ * Built once per cold start, on first use. `readSource`: the poll function's reader, given the
+ * upstream-credential resolver. Only the poller passes it, so the other functions' bundles carry
+ * no source adapter, XML parser or SSRF guard (npm run bench, part 4).
+ */
+export function awsPipeline(logger: Logger, opts: { readSource?: (secrets: SecretResolver) => PipelineDeps['readSource'] } = {}): AwsPipeline {
   // Written as process.env.DIALTONE_CONFIG_JSON so esbuild's define inlines the synth-time config.
   const { env: base, config } = readLambdaEnv({ ...process.env, DIALTONE_CONFIG_JSON: process.env.DIALTONE_CONFIG_JSON });
   const env = readAwsEnv(process.env);
@@ -52,8 +61,7 @@ export function awsPipeline(logger: Logger, opts: { secrets?: boolean } = {}): A
     directory: model,
   });
 
-  const secrets = opts.secrets ? createAwsSecretResolver() : undefined;
-  const read: PipelineDeps['readSource'] = secrets ? (source, prev, ctx) => readSource(source, prev, { ...ctx, secrets }) : readSource;
+  const read = opts.readSource ? opts.readSource(createAwsSecretResolver()) : notPolling;
 
   // Signs the acknowledgement links in emails (config acks.linkBase); the stack passes the
   // generated signing key (infra/stack.ts, AckSigningKey) to every delivering function.

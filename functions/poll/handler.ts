@@ -8,6 +8,7 @@ import { runPollCycle, type PipelineDeps } from '../../shared/app/poll-cycle.js'
 import { cycleSlots, dueInCycle, POLL_GROUPS, sourcesOfGroup, type PollGroup } from '../../shared/app/poll-groups.js';
 import { regionRole, type LeaseStore } from '../../shared/app/region-lease.js';
 import { isPolled } from '../../shared/config/schema.js';
+import { readSource } from '../../shared/sources/read-source.js';
 import { awsPipeline, type AwsPipeline } from '../common/aws-deps.js';
 import { powertoolsMetrics } from '../common/metrics.js';
 
@@ -145,7 +146,7 @@ export function createPollHandler(deps: PipelineDeps, runtime: Partial<PollRunti
 let coldStart: { pipeline: AwsPipeline; run: ReturnType<typeof createPollHandler> } | undefined;
 function aws() {
   if (coldStart) return coldStart;
-  const pipeline = awsPipeline(logger, { secrets: true });
+  const pipeline = awsPipeline(logger, { readSource: (secrets) => (source, prev, ctx) => readSource(source, prev, { ...ctx, secrets }) });
   const run = createPollHandler(pipeline.deps, {
     metrics: powertoolsMetrics(),
     ...(pipeline.lease ? { lease: pipeline.lease } : {}),

@@ -29,7 +29,7 @@
  * | settle as opted-out            | pk = INC#<id>, sk = DLV#…                                      | UpdateItem if status = pending                         |
  * | dead letters                   | gsi1pk = DEADLETTER (sparse; gsi1sk = <at>#<pk>#<sk>)          | set by the final markDeliveryFailed; Query gsi1        |
  * | bundle (one message, n notices)| pk = INC#<BDL-id>, sk = DLV#000001#<recipientId>#<channel>     | as a delivery; members are marked with its bundleId    |
- * | message id → delivery          | pk = MSG#<messageId>, sk = MSG (pointer to the delivery key)   | PutItem when sent; GetItem × 2 for status feedback     |
+ * | message id → delivery          | gsi1pk = MSG#<messageId>, gsi1sk = MSG (on the SMS sent)        | set by markDeliverySent; Query gsi1 (status feedback)  |
  * | provider status of a delivery  | pk = INC#<id>, sk = DLV#…                                      | UpdateItem SET provider if attribute_exists(pk)        |
  * | topic / events of a notice     | pk = INC#<id>, sk = PUB#<seq:6>#<topic|events>                 | claimed and marked like a delivery                     |
  * | roster entries                 | pk = ROSTER, sk begins_with R#                                 | Query, consistent; PutItem / DeleteItem by id          |
@@ -51,6 +51,12 @@
  * `lastErrorAt`; a delivery that has failed MAX_DELIVERY_ATTEMPTS claims becomes `failed` for
  * good, joins the sparse DEADLETTER index, and claiming it answers 'busy'. Publications (the
  * incident topic, EventBridge events) follow the same rules under PUB# sort keys.
+ *
+ * Message ids: marking an SMS sent (a single delivery, or a bundle's own record; not its members)
+ * also puts it on gsi1 under MSG#<messageId>, so delivery-status feedback finds it with one Query
+ * and no pointer item is written per SMS (a storm sends thousands). A sent delivery never joins
+ * the DEADLETTER partition (only a pending one can fail), so the two uses of gsi1 never meet.
+ * Pointer items (pk = MSG#<messageId>) written before this are still read.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -117,6 +123,7 @@ interface OpenSlot {
 }
 
 const pad = (seq: number) => String(seq).padStart(6, '0');
+const messageKey = (messageId: string) => `MSG#${messageId}`;
 const key = (pk: string, sk: string): Key => ({ [PK]: pk, [SK]: sk });
 
 const keys = {
@@ -130,7 +137,8 @@ const keys = {
   notice: (incidentId: string, seq: number) => key(`INC#${incidentId}`, `NOTICE#${pad(seq)}`),
   delivery: (k: DeliveryKey) => key(`INC#${k.incidentId}`, `DLV#${pad(k.seq)}#${k.recipientId}#${k.channel}`),
   publication: (k: PublicationKey) => key(`INC#${k.incidentId}`, `PUB#${pad(k.seq)}#${k.target}`),
-  message: (messageId: string) => key(`MSG#${messageId}`, 'MSG'),
+  /** Pointer items written before message ids went on gsi1 (read only). */
+  message: (messageId: string) => key(messageKey(messageId), 'MSG'),
   rosterEntry: (id: string) => key(ROSTER, `R#${id}`),
   rollCall: (recipientId: string) => key(ROSTER, `RC#${recipientId}`),
 };
@@ -351,20 +359,29 @@ export class DynamoStore implements Store {
   }
 
   async markDeliverySent(k: DeliveryKey, messageId: string, at: Date, bundleId?: string): Promise<void> {
+    // An SMS that went out as itself (or a bundle's own record) is found by its message id.
+    const indexed = k.channel === 'sms' && bundleId === undefined;
     const marked = await this.tryWrite(() =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.delivery(k),
-          UpdateExpression: `SET #status = :sent, #sentAt = :at, #messageId = :messageId${bundleId !== undefined ? ', #bundleId = :bundleId' : ''}`,
+          UpdateExpression: `SET #status = :sent, #sentAt = :at, #messageId = :messageId${bundleId !== undefined ? ', #bundleId = :bundleId' : ''}${indexed ? ', #gpk = :gpk, #gsk = :gsk' : ''}`,
           ConditionExpression: '#status = :pending',
-          ExpressionAttributeNames: { '#status': 'status', '#sentAt': 'sentAt', '#messageId': 'messageId', ...(bundleId !== undefined ? { '#bundleId': 'bundleId' } : {}) },
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#sentAt': 'sentAt',
+            '#messageId': 'messageId',
+            ...(bundleId !== undefined ? { '#bundleId': 'bundleId' } : {}),
+            ...(indexed ? { '#gpk': GSI.partitionKey, '#gsk': GSI.sortKey } : {}),
+          },
           ExpressionAttributeValues: {
             ':sent': 'sent',
             ':pending': 'pending',
             ':at': at.toISOString(),
             ':messageId': messageId,
             ...(bundleId !== undefined ? { ':bundleId': bundleId } : {}),
+            ...(indexed ? { ':gpk': messageKey(messageId), ':gsk': 'MSG' } : {}),
           },
         }),
       ),
@@ -454,17 +471,10 @@ export class DynamoStore implements Store {
     return (await this.queryIndex(DEAD_LETTERS)).map((item) => toDomain<Delivery | Publication>(item));
   }
 
-  /** Unconditional: a retry writes the same pointer. */
-  async linkMessage(messageId: string, k: DeliveryKey): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.message(messageId), messageId, incidentId: k.incidentId, seq: k.seq, recipientId: k.recipientId, channel: k.channel },
-      }),
-    );
-  }
-
+  /** The SMS (or bundle) sent as this message: gsi1, set by markDeliverySent; else a pointer item from before. */
   async findDeliveryByMessageId(messageId: string): Promise<Delivery | undefined> {
+    const [item] = await this.queryIndex(messageKey(messageId));
+    if (item) return toDomain<Delivery>(item);
     const pointer = await this.get<DeliveryKey & { messageId: string }>(keys.message(messageId));
     return pointer ? this.get<Delivery>(keys.delivery(pointer)) : undefined;
   }

@@ -7,12 +7,12 @@ import { maskPhone, redact } from '../domain/mask.js';
 import type { Model } from '../domain/model.js';
 import { isImpaired } from '../domain/nena.js';
 import type { Channel, Delivery, DeliveryKey, Notice, Phase, Publication, PublicationKey, PublicationTarget, Transition } from '../domain/records.js';
-import { render, type Rendered } from '../domain/render.js';
+import { render, renderKey, type Rendered } from '../domain/render.js';
 import { routeNotice, type Route } from '../domain/routing.js';
 import { ackLink } from './ack.js';
 import { mapLimit, type Log } from './log.js';
 import type { DeliveryChannels, OptOuts, Sender, Store, TopicBodies } from './ports.js';
-import { rosterModel } from './roster.js';
+import { rosterModel } from './roster-read.js';
 import { retryDelayMs } from './send.js';
 import { paced, planSms, realSleep, type Sleeper } from './throttle.js';
 
@@ -138,8 +138,14 @@ export interface Message {
 
 // ── pure: units, messages, words ─────────────────────────────────────────────────────────────
 
-function buildDelivery(notice: Notice, route: Route, channel: Channel, model: Model, now: Date, leaseMs: number, ackSecret?: string): Delivery {
-  const rendered = render(route, channel, { notice, model, policy: model.config.escalation });
+function buildDelivery(notice: Notice, route: Route, channel: Channel, model: Model, now: Date, leaseMs: number, ackSecret?: string, renders?: Map<string, Rendered>): Delivery {
+  // Recipients alike (the people of one PSAP, of one county office) get the same words: render once.
+  const key = renders && `${notice.incidentId}#${notice.seq}|${renderKey(route, channel)}`;
+  let rendered = key ? renders!.get(key) : undefined;
+  if (!rendered) {
+    rendered = render(route, channel, { notice, model, policy: model.config.escalation });
+    if (key) renders!.set(key, rendered);
+  }
   const { subject } = rendered;
   const linkBase = model.config.acks.linkBase;
   const text =
@@ -253,8 +259,9 @@ function unitsOfNotice(
  * routed, rendered, bundled and ordered exactly as deliverPending sends them in one round.
  */
 export function composeMessages(notices: readonly Notice[], model: Model, now: Date): Array<Message & { words: Rendered }> {
+  const renders = new Map<string, Rendered>();
   const units = notices.flatMap((notice) =>
-    unitsOfNotice({ notice, settled: true, ops: new Set() }, model, [], new Set(), (route, channel) => buildDelivery(notice, route, channel, model, now, 60_000), () => undefined),
+    unitsOfNotice({ notice, settled: true, ops: new Set() }, model, [], new Set(), (route, channel) => buildDelivery(notice, route, channel, model, now, 60_000, undefined, renders), () => undefined),
   );
   return groupUnits(units).map((m) => ({ ...m, words: wordsOf(m.units, m.channel, model) }));
 }
@@ -314,6 +321,8 @@ class DeliveryRun {
   private readonly acks = new Map<string, ReadonlySet<string>>();
   private readonly publications = new Map<string, Publication[]>();
   private readonly noticeLists = new Map<string, Notice[]>();
+  /** Rendered words by notice and renderKey: each distinct text is rendered once per run. */
+  private readonly renders = new Map<string, Rendered>();
   readonly notices: NoticeState[] = [];
   private readonly opsItems = new Map<string, OpsEntry>();
   private optOuts?: OptOuts;
@@ -376,7 +385,7 @@ class DeliveryRun {
         this.model,
         this.histories.get(s.notice.incidentId)!,
         this.acks.get(s.notice.incidentId)!,
-        (route, channel) => buildDelivery(s.notice, route, channel, this.model, now, this.input.leaseMs, this.input.ackSecret),
+        (route, channel) => buildDelivery(s.notice, route, channel, this.model, now, this.input.leaseMs, this.input.ackSecret, this.renders),
         (previous, route) => {
           if (previous.status === 'failed') this.needOps(s, deadLetterItem(previous, previous.error ?? 'unknown error', previous.attempts, new Date(previous.lastErrorAt ?? now)));
           if (previous.status === 'opted-out') this.needOps(s, optOutItem(route.recipient, new Date(previous.lastErrorAt ?? now)));
@@ -727,7 +736,6 @@ class DeliveryRun {
       }
       this.remember(u, 'sent', { messageId, sentAt: at.toISOString(), ...(bundleId ? { bundleId } : {}) });
     }
-    if (m.channel === 'sms') await store.linkMessage(messageId, out);
     this.report.sent.push({ ...out, status: 'sent', messageId, sentAt: at.toISOString() });
   }
 }

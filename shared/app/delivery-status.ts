@@ -22,9 +22,8 @@ export interface StatusReport {
 }
 
 /**
- * SMS delivery status feedback: the provider's verdict goes onto the delivery record (the message
- * id → delivery pointer is written when a delivery is marked sent), and onto every member of a
- * bundle. A status does not change the bookkeeping (the delivery stays `sent`: SNS accepted it);
+ * SMS delivery status feedback: the provider's verdict goes onto the delivery record (found by
+ * the message id it was marked sent with), and onto every member of a bundle. A status does not change the bookkeeping (the delivery stays `sent`: SNS accepted it);
  * an undelivered one is logged for ops and shows in the report.
  */
 export async function applyDeliveryStatuses(store: Store, statuses: readonly MessageStatus[], log: Log): Promise<StatusReport> {

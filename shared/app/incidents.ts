@@ -28,6 +28,14 @@ interface Input {
   now: Date;
   services: ReadonlyMap<string, ServiceStateRecord>;
   components: (componentId: string) => ComponentState;
+  /**
+   * A steady poll cycle (poll-cycle.ts): no component or service changed since the last full
+   * evaluation, so only the clocks run (first notice, escalation, no-ack, reminders, maintenance
+   * notices); nothing is opened, folded or corroborated, and `services` may be empty.
+   */
+  clocksOnly?: boolean;
+  /** Told when an incident write lost a compare-and-set race (the caller evaluates again later). */
+  onConflict?: () => void;
 }
 
 /**
@@ -63,6 +71,31 @@ function supportingSources(services: readonly string[], input: Input): string[] 
   return [...sources].sort();
 }
 
+/** What a notice says, for telling a re-issue of it from a different notice with the same seq. */
+function gist(n: Notice): string {
+  const services = Object.entries(n.incident.services)
+    .map(([id, s]) => `${id}=${s.state}`)
+    .sort();
+  return JSON.stringify([n.reason, n.phase, n.incident.status, services]);
+}
+
+/**
+ * Writes the incident's next notice to the outbox. 'exists' means an invocation that died before
+ * saving the incident (or a concurrent one) wrote that seq: if it is this same notice, it stands
+ * (the outbox has it). If it says something else (the world moved on before the retry: e.g. a
+ * "changed" written by the dead invocation, a "resolved" now), it stands too, as issued history,
+ * and this notice takes the next seq; ignoring it would swallow an all-clear. (Issue 8.)
+ */
+async function issueOnce(store: Store, incident: Incident, reason: NoticeReason, now: Date): Promise<{ incident: Incident; notice: Notice; created: boolean }> {
+  let issued = issueNotice(incident, reason, now);
+  while ((await store.putNotice(issued.notice)) === 'exists') {
+    const existing = (await store.listNotices(incident.id)).find((n) => n.seq === issued.notice.seq);
+    if (!existing || gist(existing) === gist(issued.notice)) return { ...issued, created: false };
+    issued = issueNotice({ ...issued.incident, noticeSeq: issued.notice.seq }, reason, now);
+  }
+  return { ...issued, created: true };
+}
+
 /** Opens, updates, escalates, reminds and resolves incidents; every notice lands in the outbox first. */
 export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
   const { store, model, log, now } = input;
@@ -74,7 +107,7 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
   // corroborates the incident (same outage, another witness) instead of opening a second one.
   const listed = new Set([...open.values()].filter((i) => i.kind !== 'maintenance').flatMap((i) => Object.entries(i.services).filter(([, s]) => isImpaired(s.state)).map(([id]) => id)));
   for (const cause of new Set(views.filter((v) => isImpaired(v.state)).flatMap((v) => v.causes))) {
-    if (open.has(cause)) continue;
+    if (open.has(cause) || input.clocksOnly) continue;
     const freshViews = views.filter((v) => isImpaired(v.state) && v.causes.includes(cause) && !listed.has(v.serviceId));
     if (freshViews.length === 0) continue;
     const affected = freshViews.map((v) => v.serviceId);
@@ -98,7 +131,7 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
     if (incident.noticeSeq === 0) {
       // New, or created by an invocation that stopped before its first notice.
       reasons.push('opened');
-    } else {
+    } else if (!input.clocksOnly) {
       const affected = Object.keys(incident.services);
       const updated = updateIncident(incident, views, concurrentWith(affected, input), now);
       next = updated.incident;
@@ -121,16 +154,17 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
     if (reasons.length === 0 && reminderDue(next, now, model.config.escalation)) reasons.push('reminder');
     if (reasons.length === 0) continue;
 
-    // Notice first, incident second: a crash in between re-issues the same seq, which the outbox ignores.
+    // Notice first, incident second: a crash in between re-issues the same seq (see issueOnce).
     for (const reason of reasons) {
-      const issued = issueNotice(next, reason, now);
+      const issued = await issueOnce(store, next, reason, now);
       next = issued.incident;
-      if ((await store.putNotice(issued.notice)) === 'created') notices.push(issued.notice);
+      if (issued.created) notices.push(issued.notice);
     }
     try {
       await store.saveIncident({ ...next, version: incident.version + 1 }, incident.version);
     } catch (err) {
       if (!(err instanceof DialtoneError && err.code === 'STORE.CONFLICT')) throw err;
+      input.onConflict?.();
       log.warn('incident written concurrently; the next cycle re-reads it', { incidentId: incident.id });
     }
     if (next.status === 'resolved') log.info('incident resolved', { incidentId: next.id });
@@ -143,12 +177,13 @@ async function evaluateMaintenance(input: Input, open: ReadonlyMap<string, Incid
   const { store, model, now } = input;
   const notices: Notice[] = [];
   const issue = async (incident: Incident, reason: NoticeReason, changes: Partial<Incident> = {}) => {
-    const issued = issueNotice({ ...incident, ...changes }, reason, now);
-    if ((await store.putNotice(issued.notice)) === 'created') notices.push(issued.notice);
+    const issued = await issueOnce(store, { ...incident, ...changes }, reason, now);
+    if (issued.created) notices.push(issued.notice);
     try {
       await store.saveIncident({ ...issued.incident, version: incident.version + 1 }, incident.version);
     } catch (err) {
       if (!(err instanceof DialtoneError && err.code === 'STORE.CONFLICT')) throw err;
+      input.onConflict?.();
     }
   };
   for (const w of model.config.maintenance.filter((x) => x.notify)) {

@@ -69,8 +69,10 @@ export interface Store {
   settleDelivery(key: DeliveryKey, status: 'opted-out', reason: string, at: Date): Promise<void>;
   /** Deliveries (and publications) failed for good, oldest first: the dead-letter list. */
   listDeadLetters(): Promise<Array<Delivery | Publication>>;
-  /** Remembers which delivery (or bundle) a provider's message id belongs to (delivery status feedback). */
-  linkMessage(messageId: string, key: DeliveryKey): Promise<void>;
+  /**
+   * The delivery (or bundle) a provider's message id belongs to (delivery status feedback): an SMS
+   * marked sent as itself is found by the id it was marked with.
+   */
   findDeliveryByMessageId(messageId: string): Promise<Delivery | undefined>;
   /** What the provider reported after accepting a message; false when there is no such delivery. */
   recordProviderStatus(key: DeliveryKey, status: ProviderStatus): Promise<boolean>;

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { recipientSchema, type RecipientConfig } from '../config/schema.js';
+import type { RecipientConfig } from '../config/schema.js';
 import { toE164 } from '../config/phone.js';
+import { mergeRosterWith, parseRecipientWith, type RecipientResult, type RosterView } from './roster-read.js';
 import type { Clock } from '../domain/clock.js';
 import { ackCode } from '../domain/incident.js';
 import { contactKey, maskAddress } from '../domain/mask.js';
@@ -22,23 +23,15 @@ import type { DeliveryChannels, Sender, Store } from './ports.js';
  * - a DynamoDB tombstone (`removed`) takes the config recipient of that id off the roster;
  * - `dialtone roster remove ID` deletes the DynamoDB entry, and writes a tombstone when the config
  *   also lists ID (the config is read-only at run time); `roster add ID` replaces a tombstone;
- * - a DynamoDB entry that does not validate (zod schema, libphonenumber-js E.164, unknown PSAP) is
- *   left out with a warning naming it and the field: a bad entry never stops delivery.
+ * - a DynamoDB entry that does not validate (zod schema, E.164, unknown PSAP) is left out with a
+ *   warning naming it and the field: a bad entry never stops delivery. Numbers a person types are
+ *   checked with libphonenumber-js (here: `roster add`, `roster list`); the delivery path reads the
+ *   stored E.164 back without it (roster-read.ts: readStoredNumber, which accepts all it accepts).
  * The merged roster is read once per delivery run that has notices to send (one Query).
  */
 
-export type RosterSource = 'config' | 'dynamodb' | 'dynamodb (overrides config)';
-
-export interface RosterView {
-  recipients: RecipientConfig[];
-  source: Map<string, RosterSource>;
-  /** Config recipients a tombstone removed. */
-  removed: string[];
-  /** DynamoDB entries left out, with why. */
-  problems: Array<{ id: string; message: string }>;
-}
-
-export type RecipientResult = { ok: true; recipient: RecipientConfig } | { ok: false; problems: Array<{ path: string; message: string }> };
+export type { RecipientResult, RosterSource, RosterView } from './roster-read.js';
+export { rosterModel } from './roster-read.js';
 
 /**
  * A recipient from outside the config (the CLI, a DynamoDB item): the config's recipient schema,
@@ -46,56 +39,12 @@ export type RecipientResult = { ok: true; recipient: RecipientConfig } | { ok: f
  * the config checks (a psap recipient works at a known PSAP; a county manager has a jurisdiction).
  */
 export function parseRecipient(raw: unknown, model: Pick<Model, 'services'>): RecipientResult {
-  const problems: Array<{ path: string; message: string }> = [];
-  let input = raw;
-  const sms = (raw as { channels?: { sms?: unknown } } | undefined)?.channels?.sms;
-  if (typeof sms === 'string') {
-    const phone = toE164(sms);
-    if (!phone.ok) problems.push({ path: 'channels.sms', message: phone.error });
-    else input = { ...(raw as object), channels: { ...(raw as { channels: object }).channels, sms: phone.e164 } };
-  }
-  const parsed = recipientSchema.safeParse(input);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const path = issue.path.join('.') || '(recipient)';
-      // The number was already reported with libphonenumber-js's reason.
-      if (!(path === 'channels.sms' && problems.some((p) => p.path === path))) problems.push({ path, message: issue.message });
-    }
-    return { ok: false, problems };
-  }
-  const r = parsed.data;
-  if (r.role === 'psap' && r.psap === undefined) problems.push({ path: 'psap', message: 'a psap recipient names the PSAP it works at' });
-  if (r.psap !== undefined && model.services.get(r.psap)?.kind !== 'psap') problems.push({ path: 'psap', message: `unknown PSAP "${r.psap}"` });
-  if (r.role === 'county-manager' && r.jurisdictions.fips.length + r.jurisdictions.states.length === 0)
-    problems.push({ path: 'jurisdictions', message: 'a county manager needs at least one county FIPS or state' });
-  return problems.length ? { ok: false, problems } : { ok: true, recipient: r };
+  return parseRecipientWith(raw, model, toE164);
 }
 
+/** The merge rule above, numbers checked with libphonenumber-js (the delivery path: roster-read.ts). */
 export function mergeRoster(config: readonly RecipientConfig[], entries: readonly RosterEntry[], model: Pick<Model, 'services'>): RosterView {
-  const byId = new Map(config.map((r) => [r.id, r]));
-  const source = new Map<string, RosterSource>(config.map((r) => [r.id, 'config']));
-  const removed: string[] = [];
-  const problems: RosterView['problems'] = [];
-  for (const e of [...entries].sort((a, b) => a.id.localeCompare(b.id))) {
-    if (e.removed) {
-      if (byId.delete(e.id)) removed.push(e.id);
-      source.delete(e.id);
-      continue;
-    }
-    const parsed = parseRecipient(e.recipient, model);
-    if (!parsed.ok) {
-      problems.push({ id: e.id, message: parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ') });
-      continue;
-    }
-    if (parsed.recipient.id !== e.id) {
-      problems.push({ id: e.id, message: `id: the entry is keyed "${e.id}" but names "${parsed.recipient.id}"` });
-      continue;
-    }
-    source.set(e.id, byId.has(e.id) ? 'dynamodb (overrides config)' : 'dynamodb');
-    byId.set(e.id, parsed.recipient);
-  }
-  const recipients = [...byId.values()];
-  return { recipients, source, removed, problems };
+  return mergeRosterWith(config, entries, model, toE164);
 }
 
 /** The roster as config + DynamoDB, read once. Problems are logged (ids and fields, never addresses). */
@@ -103,15 +52,6 @@ export async function readRoster(model: Model, store: Pick<Store, 'listRoster'>,
   const view = mergeRoster(model.config.recipients, await store.listRoster(), model);
   for (const p of view.problems) log?.warn('roster entry left out', { recipientId: p.id, problem: p.message });
   return view;
-}
-
-/** The model with the merged roster (unchanged when DynamoDB holds no entry). */
-export async function rosterModel(model: Model, store: Pick<Store, 'listRoster'>, log?: Log): Promise<Model> {
-  const entries = await store.listRoster();
-  if (entries.length === 0) return model;
-  const view = mergeRoster(model.config.recipients, entries, model);
-  for (const p of view.problems) log?.warn('roster entry left out', { recipientId: p.id, problem: p.message });
-  return { ...model, recipients: view.recipients };
 }
 
 // ── roll call (`dialtone roster verify`) ─────────────────────────────────────────────────────

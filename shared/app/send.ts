@@ -28,7 +28,6 @@ export async function sendOne(
   try {
     const { messageId } = await deps.sender.send(delivery);
     await deps.store.markDeliverySent(delivery, messageId, deps.clock.now());
-    if (delivery.channel === 'sms') await deps.store.linkMessage(messageId, delivery);
     return { ok: true, messageId };
   } catch (err) {
     const error = redact((err as Error).message);

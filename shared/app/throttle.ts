@@ -1,5 +1,6 @@
 import { SegmentedMessage } from 'sms-segments-calculator';
 import type { Clock } from '../domain/clock.js';
+import { fitsOneSms } from '../domain/text.js';
 
 /**
  * SMS throughput (domain.md §6.4): an origination identity sends a fixed number of message
@@ -46,6 +47,9 @@ const PARTS_CACHE_LIMIT = 2000;
 
 /** Parts of one SMS as carriers count them (GSM-7 unless a character needs UCS-2); at least 1. */
 export function smsParts(text: string): number {
+  // Every rendered SMS is composed to fit one GSM-7 part (composeSms): answer that from the
+  // per-character table (text.ts) instead of segmenting with the library (a storm's hot spot).
+  if (fitsOneSms(text)) return 1;
   let parts = PARTS_CACHE.get(text);
   if (parts === undefined) {
     parts = Math.max(1, new SegmentedMessage(text, 'auto').segmentsCount);

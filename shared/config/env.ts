@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { validateConfig } from './validate.js';
+import { validateConfigShape } from './shape.js';
 import type { MonitoringConfig } from './schema.js';
 
 /** The Lambda environment, validated once per cold start. */
@@ -20,7 +20,8 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv): { env: LambdaEnv; config:
   } catch (err) {
     throw new Error(`environment: DIALTONE_CONFIG_JSON is not JSON: ${(err as Error).message}`, { cause: err });
   }
-  const config = validateConfig(raw);
+  // Validated in full (county table included) at synth, which also filled in the county names.
+  const config = validateConfigShape(raw);
   if (!config.ok) throw new Error(`monitoring config: ${config.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   return { env: parsed.data, config: config.config };
 }

@@ -4,8 +4,9 @@ import * as z from 'zod';
 import { monitoringConfigSchema } from './schema.js';
 import { validateConfig, type ConfigResult } from './validate.js';
 
-// Validation lives in validate.ts (no YAML, no JSON Schema writer) so Lambda bundles stay small.
-export { formatPath, validateConfig, type ConfigProblem, type ConfigResult } from './validate.js';
+// Validation lives in validate.ts (no YAML, no JSON Schema writer) and shape.ts (not even the county
+// table: the Lambda side), so Lambda bundles stay small.
+export { formatPath, validateConfig, validateConfigShape, type ConfigProblem, type ConfigResult } from './validate.js';
 
 /** Parses YAML text (JSON is YAML too); syntax errors are problems with their line and column. */
 export function parseConfigText(text: string): ConfigResult {

@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { county, countyLabel, retiredCountyNote } from '../domain/counties.js';
 import { SERVICE_STATES } from '../domain/nena.js';
 import { idSchema } from './source-base.js';
 import { polledSourceSchemas } from './sources-polled.js';
@@ -206,10 +205,8 @@ export const monitoringConfigSchema = z
       if (s.backup !== undefined && !serviceIds.has(s.backup)) problem(['services', i, 'backup'], `unknown service "${s.backup}"`);
       if (s.psap !== undefined && !psapIds.has(s.psap)) problem(['services', i, 'psap'], `unknown PSAP "${s.psap}"`);
       if (s.kind === 'psap' && s.psap !== undefined) problem(['services', i, 'psap'], 'a PSAP does not belong to another PSAP');
-      const known = county(s.fips);
-      // A malformed code is already a problem of its own (the fips regex).
-      if (!known && /^\d{5}$/.test(s.fips)) problem(['services', i, 'fips'], `unknown county FIPS "${s.fips}"${retiredCountyNote(s.fips) ? `: ${retiredCountyNote(s.fips)}` : ''}`);
-      else if (known && known.state !== s.state) problem(['services', i, 'state'], `state ${s.state} disagrees with county FIPS ${s.fips} (${countyLabel(s.fips)})`);
+      // The county FIPS is checked against the county table in validate.ts (validateConfig), not
+      // here: the table is 121 KB that the Lambda bundles do not carry (their config was checked at synth).
     });
     unique(cfg.maintenance.map((m) => m.id), (i) => ['maintenance', i, 'id'], 'maintenance window');
     cfg.maintenance.forEach((m, i) => {

@@ -240,6 +240,12 @@ export interface SourceState {
   push?: PushState;
   /** Owned by the poll cycle: this source's "monitor blind" episode and whether ops has been told. */
   blind?: BlindEpisode;
+  /**
+   * Owned by the poll cycle (shared/app/poll-cycle.ts, "steady state"): this payload has been
+   * applied, the source's components are settled and everything was derived from them, so an
+   * unchanged read of it changes nothing and its components are not read. Absent: not settled.
+   */
+  settled?: true;
   version: number;
 }
 

@@ -1,5 +1,4 @@
 import type { EscalationPolicy, ServiceConfig } from '../config/schema.js';
-import { county } from './counties.js';
 import { ackCode, nextUpdateBy } from './incident.js';
 import type { Model } from './model.js';
 import { isDark } from './nena.js';
@@ -44,14 +43,28 @@ function affected(ctx: Ctx): Array<{ svc: ServiceConfig; s: AffectedService }> {
 }
 
 const zoneOf = (ctx: Ctx) => affected(ctx)[0]?.svc.timeZone ?? 'UTC';
-/** The config's county name, else the Census name for its FIPS ("Ramsey County", "Richmond city"). */
-const countyName = (svc: ServiceConfig) => svc.county ?? county(svc.fips)?.fullName;
-const countyOf = (svc: ServiceConfig) => `${countyName(svc) ?? `FIPS ${svc.fips}`} ${svc.state}`;
+/**
+ * The county as messages name it: the config's `county`, which config validation fills in with
+ * the Census name of the FIPS ("Ramsey County", "Richmond city") when the config does not name
+ * it (shared/config/validate.ts; the Lambdas get it filled at synth and carry no county table).
+ * A config that skipped that step still reads sensibly: "FIPS 27123 MN".
+ */
+const countyOf = (svc: ServiceConfig) => `${svc.county ?? `FIPS ${svc.fips}`} ${svc.state}`;
 const states = (ctx: Ctx) => [...new Set(affected(ctx).map((a) => a.svc.state))].sort();
 
 function causeText(ctx: Ctx): { provider: string; component: string } {
   const c = ctx.model.components.get(ctx.notice.incident.causeComponentId);
   return { provider: c?.provider ?? ctx.notice.incident.causeComponentId, component: c?.name ?? ctx.notice.incident.causeComponentId };
+}
+
+/**
+ * Everything render reads of a route besides the notice: the channel, the recipient's role and
+ * jurisdictions, the dark neighbours. Recipients with the same key get the same words, so a
+ * storm renders each distinct text once (deliver.ts). Keep it in step with render.
+ */
+export function renderKey(route: Route, channel: Channel): string {
+  const { role, jurisdictions } = route.recipient;
+  return `${channel}|${role}|${route.darkNeighbours.join(',')}|${jurisdictions.fips.join(',')}|${jurisdictions.states.join(',')}`;
 }
 
 export function render(route: Route, channel: Channel, ctx: Omit<Ctx, 'route'>): Rendered {
@@ -162,7 +175,7 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
       break;
   }
 
-  const counties = [...new Map(list.map((a) => [a.svc.fips, `${countyName(a.svc) ?? 'County'} ${a.svc.state} (FIPS ${a.svc.fips})`])).values()];
+  const counties = [...new Map(list.map((a) => [a.svc.fips, `${a.svc.county ?? 'County'} ${a.svc.state} (FIPS ${a.svc.fips})`])).values()];
   const darkNames = list.filter((a) => isDark(a.s.worst)).map((a) => a.svc.name);
   const impact =
     notice.reason === 'resolved'
