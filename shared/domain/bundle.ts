@@ -1,10 +1,11 @@
 import type { ServiceConfig } from '../config/schema.js';
 import type { Model } from './model.js';
-import { isDark, isImpaired, type ServiceState } from './nena.js';
+import { isDark, isImpaired } from './nena.js';
 import type { Channel, Notice, Phase } from './records.js';
 import type { Rendered } from './render.js';
 import type { Route } from './routing.js';
 import { composeSms, dialable, fitsOneSms, SUBJECT_LIMIT, toGsm7, truncate } from './text.js';
+import { stateWords } from './words.js';
 
 /**
  * Storm control (DESIGN.md: one message per recipient per incident phase in a storm). When
@@ -30,19 +31,6 @@ export interface BundlePart {
 
 /** Email bodies stop carrying whole notices past this many characters (a DynamoDB item is ≤ 400 KB). */
 export const BUNDLE_EMAIL_BUDGET = 150_000;
-
-const STATE_WORDS: Partial<Record<ServiceState, string>> = {
-  Normal: 'back to normal',
-  Down: 'DOWN',
-  Unreachable: 'UNREACHABLE',
-  Unstaffed: 'UNSTAFFED',
-  GoingDown: 'GOING DOWN',
-  Overloaded: 'OVERLOADED',
-  ScheduledMaintenanceDown: 'DOWN for maintenance',
-  Partial: 'PARTIAL',
-  MajorIncidentInProgress: 'major incident',
-};
-const stateWords = (s: ServiceState) => STATE_WORDS[s] ?? s;
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
