@@ -167,7 +167,7 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
     case 'fcc-liaison':
       lead.push(
         notice.reason === 'escalated'
-          ? `Escalation: this outage met the escalation policy (a PSAP dark ${ctx.policy.downMinutes} min or more, or ${ctx.policy.minPsaps} or more PSAPs dark).`
+          ? `Escalation: this outage met the escalation policy (a PSAP dark ${ctx.policy.downMinutes} min or more, ${ctx.policy.minPsaps} or more PSAPs dark, ${ctx.policy.minStates} or more states, or no agency acknowledgement within ${ctx.policy.noAckMinutes} min).`
           : 'FCC liaison copy of the outage notice.',
       );
       break;
