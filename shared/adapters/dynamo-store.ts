@@ -61,6 +61,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -70,6 +71,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Store } from '../app/ports.js';
+import { MAX_DELIVERY_ATTEMPTS } from '../app/send.js';
 import { DialtoneError } from '../domain/errors.js';
 import type {
   ComponentState,
@@ -90,7 +92,7 @@ import type {
 import { TABLE_KEYS } from './table.js';
 
 /** Claims of one delivery after which a failure is final. */
-export const MAX_DELIVERY_ATTEMPTS = 5;
+export { MAX_DELIVERY_ATTEMPTS };
 
 const PK = TABLE_KEYS.partitionKey;
 const SK = TABLE_KEYS.sortKey;
@@ -109,6 +111,25 @@ const STORE_OWNED_DELIVERY_FIELDS = new Set(['status', 'attempts', 'leaseUntil',
 
 const OUTBOX = 'OUTBOX';
 const DEAD_LETTERS = 'DEADLETTER';
+const BATCH_WRITE_LIMIT = 25; // DynamoDB's maximum requests per BatchWriteItem
+/** A notice's delivery lease (leaseNotice): who holds it, until when. Not part of the Notice. */
+const LEASE_HOLDER = 'deliveryLeaseHolder';
+const LEASE_UNTIL = 'deliveryLeaseUntil';
+
+function noticeOf(item: Item): Notice {
+  const { [LEASE_HOLDER]: _holder, [LEASE_UNTIL]: _until, ...rest } = toDomain<Notice & Record<string, unknown>>(item);
+  return rest as Notice;
+}
+
+/** The index keys a delivery record carries: a sent SMS (alone or a bundle's own) by message id; a dead letter. */
+function deliveryIndex(d: Delivery): Item {
+  if (d.status === 'sent' && d.channel === 'sms' && d.bundleId === undefined && d.messageId !== undefined) return { [GSI.partitionKey]: messageKey(d.messageId), [GSI.sortKey]: 'MSG' };
+  if (d.status === 'failed') {
+    const k = keys.delivery(d);
+    return { [GSI.partitionKey]: DEAD_LETTERS, [GSI.sortKey]: `${d.lastErrorAt ?? d.createdAt}#${k[PK]}#${k[SK]}` };
+  }
+  return {};
+}
 const ROSTER = 'ROSTER';
 const OPEN_INCIDENTS = 'INCIDENT#open';
 const RESOLVED_INCIDENTS = 'INCIDENT#resolved';
@@ -155,6 +176,26 @@ function toDomain<T>(item: Item): T {
   return rest as T;
 }
 
+interface Condition {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+}
+
+/** Each stored basis entry, if there is one, is no newer than ours. */
+function basisCondition(basis: Record<string, number> | undefined): Condition | undefined {
+  const entries = Object.entries(basis ?? {});
+  if (entries.length === 0) return undefined;
+  const names: Record<string, string> = { '#basis': 'basis' };
+  const values: Record<string, unknown> = {};
+  const terms = entries.map(([component, version], i) => {
+    names[`#b${i}`] = component;
+    values[`:b${i}`] = version;
+    return `(attribute_not_exists(#basis.#b${i}) OR #basis.#b${i} <= :b${i})`;
+  });
+  return { expression: terms.join(' AND '), names, values };
+}
+
 function isConditionFailure(err: unknown): boolean {
   return err instanceof Error && err.name === 'ConditionalCheckFailedException';
 }
@@ -189,8 +230,9 @@ export class DynamoStore implements Store {
     return this.getMany(ids, keys.service, (s: ServiceStateRecord) => s.serviceId);
   }
 
+  /** Compare-and-set on the version, and never derived from older components than the stored state. */
   saveServiceState(next: ServiceStateRecord, expectedVersion: number): Promise<void> {
-    return this.putVersioned(`service state ${next.serviceId}`, keys.service(next.serviceId), next, expectedVersion);
+    return this.putVersioned(`service state ${next.serviceId}`, keys.service(next.serviceId), next, expectedVersion, {}, basisCondition(next.basis));
   }
 
   getSourceStates(ids: readonly string[]): Promise<Map<string, SourceState>> {
@@ -283,27 +325,67 @@ export class DynamoStore implements Store {
 
   /** From the sparse index, oldest first; eventually consistent like every index read. */
   async listPendingNotices(): Promise<Notice[]> {
-    return (await this.queryIndex(OUTBOX)).map((item) => toDomain<Notice>(item));
+    return (await this.queryIndex(OUTBOX)).map(noticeOf);
   }
 
-  /** Leaves the outbox index; idempotent. The condition stops UpdateItem from creating a stub. */
+  /** Leaves the outbox index and drops any delivery lease; idempotent. The condition stops UpdateItem from creating a stub. */
   async completeNotice(incidentId: string, seq: number): Promise<void> {
     const done = await this.tryWrite(() =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.notice(incidentId, seq),
-          UpdateExpression: 'REMOVE #gpk, #gsk',
+          UpdateExpression: 'REMOVE #gpk, #gsk, #holder, #until',
           ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PK, '#gpk': GSI.partitionKey, '#gsk': GSI.sortKey },
+          ExpressionAttributeNames: { '#pk': PK, '#gpk': GSI.partitionKey, '#gsk': GSI.sortKey, '#holder': LEASE_HOLDER, '#until': LEASE_UNTIL },
         }),
       ),
     );
     if (!done) throw new Error(`notice ${seq} of incident ${incidentId} does not exist`);
   }
 
+  /**
+   * One conditional write on the notice item: `holder` may deliver it until `until`. Granted when
+   * the notice is still in the outbox and nobody else holds an unexpired lease (or `holder`
+   * already does); 'done' when it has left the outbox (or does not exist).
+   */
+  async leaseNotice(incidentId: string, seq: number, holder: string, now: Date, until: Date): Promise<'leased' | 'busy' | 'done'> {
+    const leased = await this.tryWrite(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.notice(incidentId, seq),
+          UpdateExpression: 'SET #holder = :holder, #until = :until',
+          ConditionExpression: 'attribute_exists(#pk) AND attribute_exists(#gpk) AND (attribute_not_exists(#holder) OR #until <= :now OR #holder = :holder)',
+          ExpressionAttributeNames: { '#pk': PK, '#gpk': GSI.partitionKey, '#holder': LEASE_HOLDER, '#until': LEASE_UNTIL },
+          ExpressionAttributeValues: { ':holder': holder, ':until': until.toISOString(), ':now': now.toISOString() },
+        }),
+      ),
+    );
+    if (leased) return 'leased';
+    // The raw item: whether it is still in the outbox is in its index keys.
+    const { Item: current } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.notice(incidentId, seq), ConsistentRead: true }));
+    return current?.[GSI.partitionKey] === OUTBOX ? 'busy' : 'done';
+  }
+
+  /** Gives a lease back early (the next run need not wait for it to expire); only the holder's. */
+  async releaseNotice(incidentId: string, seq: number, holder: string): Promise<void> {
+    await this.tryWrite(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.notice(incidentId, seq),
+          UpdateExpression: 'REMOVE #holder, #until',
+          ConditionExpression: '#holder = :holder',
+          ExpressionAttributeNames: { '#holder': LEASE_HOLDER, '#until': LEASE_UNTIL },
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      ),
+    );
+  }
+
   async listNotices(incidentId: string): Promise<Notice[]> {
-    return (await this.queryPrefix(`INC#${incidentId}`, 'NOTICE#')).map((item) => toDomain<Notice>(item));
+    return (await this.queryPrefix(`INC#${incidentId}`, 'NOTICE#')).map(noticeOf);
   }
 
   // ── deliveries ───────────────────────────────────────────────────────────────────────────
@@ -465,6 +547,19 @@ export class DynamoStore implements Store {
     const current = await this.get<Delivery>(keys.delivery(k));
     if (current?.status === status) return; // a retry of this very settle
     throw conflict(`delivery ${keys.delivery(k)[SK]} of incident ${k.incidentId}`, `is ${current?.status ?? 'missing'}, not pending`, { ...k, status: current?.status });
+  }
+
+  /**
+   * Writes settled deliveries as they are (BatchWriteItem, 25 a call, unprocessed items retried
+   * on a bounded backoff): what a run that holds the notices' leases sent or tried. Unconditional,
+   * so only the lease holder calls it; the index keys follow the record (a sent SMS by its message
+   * id, a delivery failed for good on the dead-letter list).
+   */
+  async recordDeliveries(records: readonly Delivery[]): Promise<void> {
+    const items = records.map((d) => ({ ...d, ...deliveryIndex(d), ...keys.delivery(d) }));
+    const chunks: Item[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_WRITE_LIMIT) chunks.push(items.slice(i, i + BATCH_WRITE_LIMIT));
+    await Promise.all(chunks.map((chunk) => this.batchWrite(chunk)));
   }
 
   async listDeadLetters(): Promise<Array<Delivery | Publication>> {
@@ -646,24 +741,29 @@ export class DynamoStore implements Store {
   }
 
   /** Compare-and-set on `version`: 0 means the item must not exist yet. */
-  private async putVersioned(what: string, k: Key, next: object, expectedVersion: number, index: Item = {}): Promise<void> {
+  private async putVersioned(what: string, k: Key, next: object, expectedVersion: number, index: Item = {}, extra?: Condition): Promise<void> {
     if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
       throw new RangeError(`${what}: expectedVersion must be a whole number ≥ 0, got ${expectedVersion}`);
     }
     const created = expectedVersion === 0;
+    const base: Condition = created
+      ? { expression: 'attribute_not_exists(#pk)', names: { '#pk': PK }, values: {} }
+      : { expression: '#version = :expected', names: { '#version': 'version' }, values: { ':expected': expectedVersion } };
+    // A new item has nothing stored to compare with: only the base condition applies.
+    const condition = extra && !created ? { expression: `${base.expression} AND ${extra.expression}`, names: { ...base.names, ...extra.names }, values: { ...base.values, ...extra.values } } : base;
     const written = await this.tryWrite(() =>
       this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...next, version: expectedVersion + 1, ...index, ...k },
-          ConditionExpression: created ? 'attribute_not_exists(#pk)' : '#version = :expected',
-          ExpressionAttributeNames: created ? { '#pk': PK } : { '#version': 'version' },
-          ExpressionAttributeValues: created ? undefined : { ':expected': expectedVersion },
+          ConditionExpression: condition.expression,
+          ExpressionAttributeNames: condition.names,
+          ...(Object.keys(condition.values).length > 0 ? { ExpressionAttributeValues: condition.values } : {}),
         }),
       ),
     );
     if (!written) {
-      const message = created ? 'already exists' : `is no longer at version ${expectedVersion}`;
+      const message = created ? 'already exists' : extra ? `is no longer at version ${expectedVersion}, or was derived from newer data` : `is no longer at version ${expectedVersion}`;
       throw conflict(what, `${message} (someone else wrote first)`, { pk: k[PK], sk: k[SK], expectedVersion });
     }
   }
@@ -715,6 +815,18 @@ export class DynamoStore implements Store {
     };
     await Promise.all(Array.from({ length: Math.min(BATCH_GET_CONCURRENCY, chunks.length) }, worker));
     return found;
+  }
+
+  /** One chunk of puts, with UnprocessedItems (throttling) retried on a bounded exponential backoff. */
+  private async batchWrite(chunk: Item[]): Promise<void> {
+    let pending = chunk.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 1; ; attempt++) {
+      const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+      pending = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+      if (pending.length === 0) return;
+      if (attempt === BATCH_GET_MAX_ATTEMPTS) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed after ${attempt} attempts`);
+      await sleep(BATCH_GET_BASE_DELAY_MS * 2 ** (attempt - 1));
+    }
   }
 
   /** One chunk, with UnprocessedKeys (throttling) retried on a bounded exponential backoff. */

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { RecipientConfig } from '../config/schema.js';
 import { renderBundle, renderOpsItems, type BundlePart, type OpsItem } from '../domain/bundle.js';
 import type { Clock } from '../domain/clock.js';
-import { DialtoneError } from '../domain/errors.js';
 import { maskPhone, redact } from '../domain/mask.js';
 import type { Model } from '../domain/model.js';
 import { isImpaired } from '../domain/nena.js';
@@ -13,17 +12,25 @@ import { ackLink } from './ack.js';
 import { mapLimit, type Log } from './log.js';
 import type { DeliveryChannels, OptOuts, Sender, Store, TopicBodies } from './ports.js';
 import { rosterModel } from './roster-read.js';
-import { retryDelayMs } from './send.js';
+import { MAX_DELIVERY_ATTEMPTS, retryDelayMs } from './send.js';
 import { paced, planSms, realSleep, type Sleeper } from './throttle.js';
 
 /**
  * Route & render → deliver (DESIGN.md steps 5 and 6), for every notice in the outbox.
  *
  * Exactly once, in order, within limits:
- * - Bookkeeping is per (incident, seq, recipient, channel): claimed with a conditional write and a
- *   lease before sending, marked sent only after the channel accepted it. A failed send stays
- *   pending and is retried with a backoff (30 s, 1, 2, 4 min); after the last attempt it is
- *   `failed` for good (a dead letter, on the DEADLETTER index) and ops is alerted.
+ * - A run leases each notice before delivering it (one conditional write on the notice: its
+ *   holder may deliver it until the invocation's deadline, or leaseMs), so no two runs deliver
+ *   the same notice at once. Bookkeeping is per (incident, seq, recipient, channel): what the run
+ *   sent, failed or settled is recorded after the channel answered, in batches (BatchWriteItem,
+ *   25 a call: a storm's thousands of deliveries cost a few hundred calls, not two conditional
+ *   writes each). A run that dies before recording lets the lease expire, and the next holder
+ *   re-sends what is not recorded as sent (the documented duplicate, as with any crash between
+ *   send and record). A failed send stays pending and is retried with a backoff (30 s, 1, 2,
+ *   4 min); after the last attempt it is `failed` for good (a dead letter, on the DEADLETTER
+ *   index) and ops is alerted. Ops alerts, which have no notice, claim each delivery instead.
+ * - Notices of an incident are leased in order: while another run holds one, the later ones
+ *   wait (their routing reads who was told, which the holder has not recorded yet).
  * - In order: a recipient hears an incident's notices in sequence; a later notice waits while an
  *   earlier one is still owed to that recipient on that channel. Notices of an incident are
  *   delivered in rounds (one notice per incident per round), so an alert and its update issued in
@@ -89,6 +96,8 @@ const SEND_ESTIMATE_MS = 250;
 const EMAIL_CONCURRENCY = 4;
 const READ_CONCURRENCY = 8;
 const PUBLISH_CONCURRENCY = 8;
+/** Deliveries recorded per BatchWriteItem (DynamoDB's maximum). */
+const RECORD_BATCH = 25;
 
 export function priorityOf(r: RecipientConfig): number {
   return r.priority ?? ROLE_PRIORITY[r.role];
@@ -103,6 +112,8 @@ interface NoticeState extends Owner {
   notice: Notice;
   /** Ops items (ids) this notice caused; it completes only once they are settled too. */
   ops: Set<string>;
+  /** The run's lease on the notice; 'waits': an earlier notice of its incident is held elsewhere. */
+  lease?: 'leased' | 'busy' | 'done' | 'waits';
 }
 
 interface OpsEntry extends Owner {
@@ -217,6 +228,7 @@ function unitsOfNotice(
   model: Model,
   known: readonly Delivery[],
   acked: ReadonlySet<string>,
+  now: Date,
   build: (route: Route, channel: Channel) => Delivery,
   onSettled: (previous: Delivery, route: Route) => void,
 ): Unit[] {
@@ -230,6 +242,11 @@ function unitsOfNotice(
       const previous = known.find((d) => sameKey(d, key));
       if (previous && previous.status !== 'pending') {
         onSettled(previous, route);
+        continue;
+      }
+      // A failed send waits out its backoff (or a claim another worker holds, its lease).
+      if (previous && previous.leaseUntil > now.toISOString()) {
+        state.settled = false;
         continue;
       }
       // In order: an earlier notice still owed to this recipient on this channel goes first.
@@ -261,7 +278,7 @@ function unitsOfNotice(
 export function composeMessages(notices: readonly Notice[], model: Model, now: Date): Array<Message & { words: Rendered }> {
   const renders = new Map<string, Rendered>();
   const units = notices.flatMap((notice) =>
-    unitsOfNotice({ notice, settled: true, ops: new Set() }, model, [], new Set(), (route, channel) => buildDelivery(notice, route, channel, model, now, 60_000, undefined, renders), () => undefined),
+    unitsOfNotice({ notice, settled: true, ops: new Set() }, model, [], new Set(), now, (route, channel) => buildDelivery(notice, route, channel, model, now, 60_000, undefined, renders), () => undefined),
   );
   return groupUnits(units).map((m) => ({ ...m, words: wordsOf(m.units, m.channel, model) }));
 }
@@ -287,6 +304,17 @@ export function serviceChanges(notice: Notice, previous: Notice | undefined): Tr
     out.push({ subject: 'service', id, from, to: s.state, at: s.since, evidence: { causes: isImpaired(s.state) ? [notice.incident.causeComponentId] : [] } });
   }
   return out;
+}
+
+/** The record of a unit as this attempt settles it: what it was first created as, and its last error, kept. */
+function recordOf(u: Unit, patch: Partial<Delivery>): Delivery {
+  const kept = u.previous ? { createdAt: u.previous.createdAt, ...(u.previous.error !== undefined ? { error: u.previous.error, lastErrorAt: u.previous.lastErrorAt } : {}) } : {};
+  return { ...u.delivery, ...kept, attempts: attemptOf(u), ...patch };
+}
+
+/** This send's attempt number: one more than the record's (as an ops alert's claim counted it). */
+function attemptOf(u: Unit): number {
+  return (u.previous?.attempts ?? 0) + 1;
 }
 
 const day = (d: Date) => d.toISOString().slice(0, 10).replaceAll('-', '');
@@ -333,6 +361,12 @@ class DeliveryRun {
   private readonly sleep: Sleeper;
   private readonly mps: number;
   private readonly errors: unknown[] = [];
+  /** Who this run is, on the notices it leases. */
+  private readonly holder = randomUUID();
+  /** Incidents whose next notice is held by another run: their later notices wait too. */
+  private readonly waiting = new Set<string>();
+  /** Settled deliveries not yet recorded (written in batches: flush). */
+  private unrecorded: Delivery[] = [];
 
   constructor(
     private readonly input: Input,
@@ -362,13 +396,31 @@ class DeliveryRun {
     return left === undefined ? Infinity : left - RESERVE_MS;
   }
 
+  /** How long a lease is held: the invocation cannot outlive its deadline (without one: leaseMs). */
+  private leaseMs(): number {
+    const left = this.channels.remainingMs?.();
+    return left === undefined ? this.input.leaseMs : Math.max(this.input.leaseMs, left + 1_000);
+  }
+
   async round(batch: readonly Notice[]): Promise<void> {
-    const states = batch.map((notice) => {
+    const all = batch.map((notice) => {
       const s: NoticeState = { notice, settled: true, ops: new Set() };
       this.notices.push(s);
       return s;
     });
-    const fresh = [...new Set(batch.map((n) => n.incidentId))].filter((id) => !this.histories.has(id));
+    const leasedAt = this.now();
+    const until = new Date(leasedAt.getTime() + this.leaseMs());
+    await mapLimit(all, READ_CONCURRENCY, async (s) => {
+      const { incidentId, seq } = s.notice;
+      s.lease = this.waiting.has(incidentId) ? 'waits' : await this.store.leaseNotice(incidentId, seq, this.holder, leasedAt, until);
+      if (s.lease === 'busy' || s.lease === 'waits') {
+        s.settled = false;
+        this.waiting.add(incidentId);
+      }
+    });
+    const states = all.filter((s) => s.lease === 'leased');
+    // Histories are read after the lease: whatever the last holder recorded is in them.
+    const fresh = [...new Set(states.map((s) => s.notice.incidentId))].filter((id) => !this.histories.has(id));
     await mapLimit(fresh, READ_CONCURRENCY, async (id) => {
       const [history, acks] = await Promise.all([this.store.listDeliveries(id), this.store.listAcks(id)]);
       this.histories.set(id, history);
@@ -385,6 +437,7 @@ class DeliveryRun {
         this.model,
         this.histories.get(s.notice.incidentId)!,
         this.acks.get(s.notice.incidentId)!,
+        now,
         (route, channel) => buildDelivery(s.notice, route, channel, this.model, now, this.input.leaseMs, this.input.ackSecret, this.renders),
         (previous, route) => {
           if (previous.status === 'failed') this.needOps(s, deadLetterItem(previous, previous.error ?? 'unknown error', previous.attempts, new Date(previous.lastErrorAt ?? now)));
@@ -393,6 +446,7 @@ class DeliveryRun {
       ),
     );
     await this.send(units);
+    await this.flush();
   }
 
   /** Ops hears about what the notices' deliveries ran into: bundled per ops recipient and channel. */
@@ -439,15 +493,41 @@ class DeliveryRun {
     });
     units.sort((a, b) => a.key.incidentId.localeCompare(b.key.incidentId));
     await this.send(units);
+    await this.flush();
   }
 
-  /** A notice leaves the outbox once it and the ops alerts it caused are settled. */
+  /** Records what was settled since the last flush (batched writes). */
+  private async flush(): Promise<void> {
+    const records = this.unrecorded;
+    this.unrecorded = [];
+    if (records.length > 0) await this.store.recordDeliveries(records);
+  }
+
+  /** A settled delivery, recorded with the next flush (at once when a batch is full). */
+  private async record(d: Delivery): Promise<void> {
+    this.unrecorded.push(d);
+    if (this.unrecorded.length >= RECORD_BATCH) await this.flush();
+  }
+
+  /**
+   * Records what is left, then: a notice leaves the outbox once it and the ops alerts it caused
+   * are settled; the others' leases are given back for the next run. After an error nothing is
+   * given back (the leases expire), so nothing is re-sent sooner than a crash would allow.
+   */
   async complete(): Promise<void> {
+    await this.flush();
     if (this.errors.length > 0) throw this.errors[0];
     for (const s of this.notices) {
+      if (s.lease !== 'leased') {
+        if (s.lease !== 'done') this.log.info('notice is being delivered by another run (or waits for one); left to it', { incidentId: s.notice.incidentId, seq: s.notice.seq });
+        continue;
+      }
       const opsSettled = [...s.ops].every((id) => this.opsItems.get(id)?.settled !== false);
       if (s.settled && opsSettled) await this.store.completeNotice(s.notice.incidentId, s.notice.seq);
-      else this.log.warn('notice has deliveries still pending; retried next cycle', { incidentId: s.notice.incidentId, seq: s.notice.seq });
+      else {
+        this.log.warn('notice has deliveries still pending; retried next cycle', { incidentId: s.notice.incidentId, seq: s.notice.seq });
+        await this.store.releaseNotice(s.notice.incidentId, s.notice.seq, this.holder);
+      }
     }
   }
 
@@ -545,11 +625,10 @@ class DeliveryRun {
   }
 
   private async settleOptedOut(u: Unit): Promise<void> {
-    const claim = await this.store.claimDelivery(u.delivery, this.now(), this.input.leaseMs);
-    if (claim === 'busy') u.owner.settled = false;
-    if (claim !== 'claimed') return;
+    if (!(await this.claim(u))) return;
     const at = this.now();
-    await this.store.settleDelivery(u.key, 'opted-out', 'the number replied STOP (opted out): not sent', at);
+    const reason = 'the number replied STOP (opted out): not sent';
+    await this.record(recordOf(u, { status: 'opted-out', error: reason, lastErrorAt: at.toISOString() }));
     this.remember(u, 'opted-out');
     const ids = (this.report.optedOut ??= []);
     if (!ids.includes(u.recipient.id)) ids.push(u.recipient.id);
@@ -657,28 +736,26 @@ class DeliveryRun {
     else known.push({ ...u.delivery, status, ...patch });
   }
 
-  /** Claim every member, send one message (alone or a bundle), then mark each member. */
+  /**
+   * May this run send the unit? A notice's units are covered by the notice's lease; an ops
+   * alert's delivery is claimed on its own (a conditional write).
+   */
+  private async claim(u: Unit): Promise<boolean> {
+    if (u.notice) return true;
+    const claim = await this.store.claimDelivery(u.delivery, this.now(), this.input.leaseMs);
+    if (claim === 'busy') u.owner.settled = false;
+    return claim === 'claimed';
+  }
+
+  /** Send one message (alone or a bundle) for the units it may send, then record each. */
   private async sendMessage(m: Message): Promise<void> {
     if (this.budget() < SEND_ESTIMATE_MS) {
       this.defer(m);
       return;
     }
-    const { store } = this;
     const now = this.now();
     const claimed: Unit[] = [];
-    for (const u of m.units) {
-      const claim = await store.claimDelivery(u.delivery, now, this.input.leaseMs);
-      if (claim === 'claimed') {
-        claimed.push(u);
-        this.remember(u, 'pending');
-      } else if (claim === 'sent') this.remember(u, 'sent');
-      else {
-        // Another worker holds it: the recipient is being told, so later notices are owed to it
-        // (and wait for this one). Forgotten, a later all-clear skipped it when that worker died.
-        this.remember(u, 'pending');
-        u.owner.settled = false;
-      }
-    }
+    for (const u of m.units) if (await this.claim(u)) claimed.push(u);
     if (claimed.length === 0) return;
 
     let out: Delivery;
@@ -707,11 +784,14 @@ class DeliveryRun {
       const at = this.now();
       this.log.error('delivery failed; it will be retried', { recipientId: m.recipient.id, channel: m.channel, members: claimed.length, error });
       for (const u of claimed) {
-        const attempt = (u.previous?.attempts ?? 0) + 1;
-        const became = await store.markDeliveryFailed(u.key, error, at, new Date(at.getTime() + retryDelayMs(attempt)));
+        const attempt = attemptOf(u);
+        const dead = attempt >= MAX_DELIVERY_ATTEMPTS;
+        // Pending until its backoff is over (then retried), or failed for good: a dead letter.
+        const failed = recordOf(u, { status: dead ? 'failed' : 'pending', error, lastErrorAt: at.toISOString(), leaseUntil: (dead ? at : new Date(at.getTime() + retryDelayMs(attempt))).toISOString() });
+        await this.record(failed);
         this.report.failed.push({ ...u.key, error });
-        this.remember(u, became === 'failed' ? 'failed' : 'pending', { error, attempts: attempt });
-        if (became === 'failed') {
+        this.remember(u, failed.status, failed);
+        if (dead) {
           (this.report.deadLetters ??= []).push(`${u.key.incidentId}#${u.key.seq}/${u.key.recipientId}/${u.key.channel}`);
           this.log.error('delivery failed its last attempt: dead letter', { ...u.key, error });
           if (u.notice) this.needOps(u.notice, deadLetterItem(u.key, error, attempt, at));
@@ -721,22 +801,16 @@ class DeliveryRun {
     }
 
     const at = this.now();
-    if (bundleId !== undefined) {
-      // The bundle's own record: what went out, once. Written after the send (a failed bundle
-      // leaves no record; its members carry the error and are re-bundled on their retry).
-      await store.claimDelivery(out, at, this.input.leaseMs);
-      await store.markDeliverySent(out, messageId, at);
-    }
+    const sent = { status: 'sent' as const, messageId, sentAt: at.toISOString() };
+    // A bundle's own record: what went out, once (a failed bundle leaves none; its members carry
+    // the error and are re-bundled on their retry).
+    if (bundleId !== undefined) await this.record({ ...out, ...sent, attempts: 1 });
     for (const u of claimed) {
-      try {
-        await store.markDeliverySent(u.key, messageId, at, bundleId);
-      } catch (err) {
-        if (!(err instanceof DialtoneError && err.code === 'STORE.CONFLICT')) throw err;
-        this.log.warn('delivery changed while sending (its lease ran out); kept as recorded', { ...u.key });
-      }
-      this.remember(u, 'sent', { messageId, sentAt: at.toISOString(), ...(bundleId ? { bundleId } : {}) });
+      const record = recordOf(u, { ...sent, ...(bundleId ? { bundleId } : {}) });
+      await this.record(record);
+      this.remember(u, 'sent', record);
     }
-    this.report.sent.push({ ...out, status: 'sent', messageId, sentAt: at.toISOString() });
+    this.report.sent.push({ ...out, ...sent });
   }
 }
 

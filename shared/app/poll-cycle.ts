@@ -75,16 +75,19 @@ function isConflict(err: unknown): boolean {
 }
 
 /**
- * A confirmed transition rides in the state item it produced (`unrecorded`) until it is in the
- * history: one conditional write saves both, the history write follows, a second write clears it.
- * An invocation that dies or is throttled in between leaves it in the state, and the next one to
- * read that state writes it to the history (a no-op if it is there) before anything else: a
- * transition is never lost, and never recorded for a state that was not saved. (Issue 8.)
+ * A confirmed transition rides in the state item it produced (`unrecorded`) until it has been
+ * seen through: one conditional write saves both, then the history write, the services and the
+ * incidents follow, and a last write clears it. An invocation that dies or is throttled in
+ * between leaves it in the state, and the next one to read that state writes it to the history
+ * (a no-op if it is there) and re-derives services and incidents: a transition is never lost,
+ * never recorded for a state that was not saved, and never left without its services. (Issue 8.)
  */
 type Owing<T> = T & { unrecorded?: Transition };
 
 /** Rounds of derive → compare-and-set for one service before leaving it to the next cycle. */
 const SERVICE_WRITE_ROUNDS = 3;
+
+const transitionKey = (t: Transition) => `${t.subject}:${t.id}:${t.at}:${t.to}`;
 
 function splitOwed<T extends object>(stored: Owing<T>): { owed?: Transition; state: T } {
   const { unrecorded, ...state } = stored;
@@ -352,6 +355,8 @@ async function evaluate(
   const stateOf = (id: string): ComponentState => components.get(id) ?? initialComponentState(id, at);
   let conflicts = 0;
   let statusChanged = false;
+  /** Components whose status this invocation changed (or whose owed transition it recorded). */
+  const touched = new Set<string>();
 
   // evaluate + record: components (hysteresis)
   const componentTransitions: Transition[] = [];
@@ -371,22 +376,37 @@ async function evaluate(
       return false;
     }
   };
+  /** Components that owe a transition, at the version we left them: cleared once services and incidents follow it. */
+  const owing = new Map<string, number>();
+  const appended = new Set<string>();
   for (const obs of observations) {
     if (!model.components.has(obs.componentId)) continue;
     const { owed, state: prev } = splitOwed(stateOf(obs.componentId));
     const { next, transition } = applyObservation(prev, obs, model.config.thresholds);
     const changed = !componentStatesEqual(prev, next) || !components.has(obs.componentId);
     if (!changed && !owed) continue;
-    // A transition an earlier invocation saved but did not get into the history: history first.
-    if (owed) await store.appendTransition(owed);
-    if (owed || transition || next.status !== prev.status) statusChanged = true;
-    const saved: Owing<ComponentState> = { ...(changed ? next : prev), version: prev.version + 1, ...(transition ? { unrecorded: transition } : {}) };
+    // A transition an earlier invocation saved but did not see through: history first.
+    if (owed && !appended.has(transitionKey(owed))) {
+      await store.appendTransition(owed);
+      appended.add(transitionKey(owed));
+    }
+    if (owed || transition || next.status !== prev.status) {
+      statusChanged = true;
+      touched.add(obs.componentId);
+    }
+    if (!changed) {
+      owing.set(obs.componentId, prev.version);
+      continue;
+    }
+    const carried = transition ?? owed;
+    const saved: Owing<ComponentState> = { ...next, version: prev.version + 1, ...(carried ? { unrecorded: carried } : {}) };
     if (!(await saveComponent(saved, prev.version))) continue;
     if (transition) {
       await store.appendTransition(transition);
+      appended.add(transitionKey(transition));
       componentTransitions.push(transition);
-      await saveComponent({ ...splitOwed(saved).state, version: saved.version + 1 }, saved.version);
     }
+    if (carried) owing.set(obs.componentId, saved.version);
   }
 
   const deliver = () =>
@@ -424,22 +444,28 @@ async function evaluate(
   const componentStatus = (id: string) => stateOf(id).status;
   const maintenance = activeMaintenance(model.config.maintenance, now);
   for (const svc of model.services.values()) {
-    // A conflict means another invocation wrote the service first, perhaps from an older view of
-    // its components: derive again from their current states, a few rounds at most.
+    // Another invocation may have read a component before we changed it and derive this service
+    // from that older view. We write every service of a component we changed, even when its
+    // state is the same, and each write carries the component versions it was derived from
+    // (`basis`, which the store refuses to go back on): whichever of the two writes lands last,
+    // the stored state is the one derived from the newer components. A conflict means another
+    // invocation wrote first: derive again from the current states, a few rounds at most.
+    const mustWrite = svc.dependsOn.some((d) => touched.has(d.component));
     for (let round = 0; round < SERVICE_WRITE_ROUNDS; round++) {
       if (round > 0) for (const [id, c] of await store.getComponentStates(svc.dependsOn.map((d) => d.component))) components.set(id, c);
       const derived = deriveServiceState(svc, componentStatus, maintenance);
+      const basis = Object.fromEntries(svc.dependsOn.map((d) => [d.component, stateOf(d.component).version]));
       const { owed, state: prev } = splitOwed(services.get(svc.id) ?? { serviceId: svc.id, state: 'Normal' as const, since: at, causes: [], version: 0 });
       const same = prev.state === derived.state && prev.causes.join() === derived.causes.join();
-      if (same && !owed) break;
+      if (same && !owed && !mustWrite) break;
       if (owed) await store.appendTransition(owed);
       // A state change starts when the causing component's change started.
       const since = prev.state === derived.state ? prev.since : (derived.causes.map((c) => stateOf(c).since).sort()[0] ?? at);
       const t: Transition | undefined =
         prev.state !== derived.state ? { subject: 'service', id: svc.id, from: prev.state, to: derived.state, at, evidence: { causes: derived.causes } } : undefined;
       const next: Owing<ServiceStateRecord> = same
-        ? { ...prev, version: prev.version + 1 }
-        : { serviceId: svc.id, state: derived.state, since, causes: derived.causes, version: prev.version + 1, ...(t ? { unrecorded: t } : {}) };
+        ? { ...prev, basis, version: prev.version + 1 }
+        : { serviceId: svc.id, state: derived.state, since, causes: derived.causes, basis, version: prev.version + 1, ...(t ? { unrecorded: t } : {}) };
       if (!(await saveService(next, prev.version))) continue;
       if (t) {
         await store.appendTransition(t);
@@ -452,6 +478,14 @@ async function evaluate(
 
   // incidents, escalation, reminders → notices in the outbox
   const incidents = await evaluateIncidents({ store, model, log, now, services, components: stateOf, onConflict: () => conflicts++ });
+  // Only now has a transition reached the history, the services and the incidents: an invocation
+  // that died before here left it owed, and the next one to read the component does it all again.
+  for (const [id, version] of owing) {
+    const current = components.get(id);
+    if (current?.version !== version) continue; // written since: the writer's to see through
+    const { owed, state } = splitOwed<ComponentState>(current);
+    if (owed) await saveComponent({ ...state, version: version + 1 }, version);
+  }
   // route & render → deliver everything pending (this cycle's notices and any left by a crash)
   const deliveries = await deliver();
 

@@ -50,6 +50,15 @@ export interface Store {
   listPendingNotices(): Promise<Notice[]>;
   completeNotice(incidentId: string, seq: number): Promise<void>;
   listNotices(incidentId: string): Promise<Notice[]>;
+  /**
+   * The right to deliver a notice until `until` (one conditional write): 'busy' while another
+   * holder's lease runs, 'done' once the notice has left the outbox. A holder that dies simply
+   * lets it expire; the next holder re-sends what was not recorded (shared/app/deliver.ts).
+   */
+  leaseNotice(incidentId: string, seq: number, holder: string, now: Date, until: Date): Promise<'leased' | 'busy' | 'done'>;
+  releaseNotice(incidentId: string, seq: number, holder: string): Promise<void>;
+  /** Records what a lease holder sent, failed or settled, in batches (unconditional puts). */
+  recordDeliveries(records: readonly Delivery[]): Promise<void>;
 
   /**
    * Claims a delivery before sending: creates it as pending, or takes over a pending one whose

@@ -4,6 +4,9 @@ import type { Delivery } from '../domain/records.js';
 import type { Log } from './log.js';
 import type { Sender, Store } from './ports.js';
 
+/** Sends a delivery is tried before it fails for good (a dead letter). */
+export const MAX_DELIVERY_ATTEMPTS = 5;
+
 /** Wait before retry n of a failed send: 30 s, 1, 2, 4 min … capped at 10 min (then a dead letter). */
 export const RETRY_BASE_MS = 30_000;
 export const RETRY_MAX_MS = 10 * 60_000;

@@ -34,6 +34,12 @@ export interface ServiceStateRecord {
   since: string;
   /** Components whose effect is the service's state (empty when Normal). */
   causes: string[];
+  /**
+   * The version of each dependency component this state was derived from. A write derived from
+   * an older version than the stored one is refused, so a slow invocation cannot put back a
+   * state another one already derived from newer components (shared/app/poll-cycle.ts).
+   */
+  basis?: Record<string, number>;
   version: number;
 }
 

@@ -187,6 +187,32 @@ describe.each([componentKind, serviceKind, sourceKind] as StateKind<{ version: n
   });
 });
 
+describe('service state basis (the component versions it was derived from)', () => {
+  const svc = (serviceId: string, state: ServiceStateRecord['state'], basis: Record<string, number>): ServiceStateRecord => ({
+    serviceId,
+    state,
+    since: T0,
+    causes: state === 'Normal' ? [] : ['vendor-routing'],
+    basis,
+    version: 0,
+  });
+
+  it.each([
+    ['older than stored: refused', { 'vendor-routing': 4, ali: 2 }, false],
+    ['one component older: refused', { 'vendor-routing': 9, ali: 1 }, false],
+    ['the same: accepted', { 'vendor-routing': 6, ali: 2 }, true],
+    ['newer: accepted', { 'vendor-routing': 7, ali: 3 }, true],
+    ['a component the stored state has no basis for: accepted', { 'vendor-routing': 6, ali: 2, 'new-dependency': 1 }, true],
+  ])('a write derived from a basis %s', async (_, basis, accepted) => {
+    const id = uid('svc');
+    await store.saveServiceState(svc(id, 'Normal', { 'vendor-routing': 6, ali: 2 }), 0);
+    const write = store.saveServiceState(svc(id, 'Partial', basis), 1);
+    if (accepted) await expect(write).resolves.toBeUndefined();
+    else await expect(write).rejects.toEqual(conflict);
+    expect((await store.getServiceStates([id])).get(id)?.state).toBe(accepted ? 'Partial' : 'Normal');
+  });
+});
+
 describe('conditional-write races', () => {
   it('10 concurrent saves from one version: exactly one wins, 9 conflict', async () => {
     const id = uid('comp');
@@ -358,6 +384,47 @@ describe('notices (outbox)', () => {
     await expect(store.completeNotice(incidentId, 1)).rejects.toThrow('does not exist');
     expect(await store.listNotices(incidentId)).toEqual([]);
   });
+
+  describe('delivery lease', () => {
+    const t = (ms: number) => new Date(Date.parse(T0) + ms);
+    async function pendingNotice() {
+      const inc = incident(uid('cause'));
+      const n = notice(inc, 1);
+      await store.putNotice(n);
+      return n;
+    }
+
+    it('one holder at a time; the holder may renew; anyone once it has expired', async () => {
+      const n = await pendingNotice();
+      expect(await store.leaseNotice(n.incidentId, 1, 'run-a', t(0), t(MINUTE))).toBe('leased');
+      expect(await store.leaseNotice(n.incidentId, 1, 'run-b', t(1000), t(MINUTE + 1000))).toBe('busy');
+      expect(await store.leaseNotice(n.incidentId, 1, 'run-a', t(2000), t(MINUTE + 2000))).toBe('leased');
+      expect(await store.leaseNotice(n.incidentId, 1, 'run-b', t(MINUTE + 2000), t(2 * MINUTE))).toBe('leased');
+      expect(await store.leaseNotice(n.incidentId, 1, 'run-a', t(MINUTE + 3000), t(2 * MINUTE))).toBe('busy');
+    });
+
+    it('10 runs at once: exactly one holds it', async () => {
+      const n = await pendingNotice();
+      const leases = await Promise.all(Array.from({ length: 10 }, (_, i) => store.leaseNotice(n.incidentId, 1, `run-${i}`, t(0), t(MINUTE))));
+      expect(leases.filter((l) => l === 'leased')).toHaveLength(1);
+      expect(leases.filter((l) => l === 'busy')).toHaveLength(9);
+    });
+
+    it('released by its holder only; a completed or missing notice is done; the lease is not part of the notice', async () => {
+      const n = await pendingNotice();
+      await store.leaseNotice(n.incidentId, 1, 'run-a', t(0), t(MINUTE));
+      await store.releaseNotice(n.incidentId, 1, 'run-b');
+      expect(await store.leaseNotice(n.incidentId, 1, 'run-b', t(1000), t(MINUTE))).toBe('busy');
+      await store.releaseNotice(n.incidentId, 1, 'run-a');
+      expect(await store.leaseNotice(n.incidentId, 1, 'run-b', t(1000), t(MINUTE))).toBe('leased');
+      expect((await store.listPendingNotices()).find((x) => x.incidentId === n.incidentId)).toEqual(n);
+      expect(await store.listNotices(n.incidentId)).toEqual([n]);
+      await store.completeNotice(n.incidentId, 1);
+      expect(await store.leaseNotice(n.incidentId, 1, 'run-c', t(2 * MINUTE), t(3 * MINUTE))).toBe('done');
+      expect(await store.leaseNotice(uid('INC'), 1, 'run-c', t(0), t(MINUTE))).toBe('done');
+      expect(await store.listNotices(n.incidentId)).toEqual([n]);
+    });
+  });
 });
 
 describe('deliveries', () => {
@@ -425,6 +492,26 @@ describe('deliveries', () => {
       error: `error ${MAX_DELIVERY_ATTEMPTS}`,
     });
     expect(await store.claimDelivery(d, at(MINUTE * 60), MINUTE)).toBe('busy');
+  });
+
+  it('records 60 settled deliveries in 3 BatchWriteItem calls, indexed by what they became', async () => {
+    const incidentId = uid('INC');
+    const sent = Array.from({ length: 58 }, (_, i) => ({ ...delivery(incidentId, { recipientId: `r${i}` }), status: 'sent' as const, messageId: `msg-${incidentId}-${i}`, sentAt: T1 }));
+    const dead = { ...delivery(incidentId, { recipientId: 'dead' }), status: 'failed' as const, attempts: MAX_DELIVERY_ATTEMPTS, error: 'refused', lastErrorAt: T1 };
+    const retrying = { ...delivery(incidentId, { recipientId: 'retrying' }), status: 'pending' as const, attempts: 2, error: 'throttled', lastErrorAt: T1, leaseUntil: T1 };
+    const recorder = recordOperations(db.client);
+    try {
+      await store.recordDeliveries([...sent, dead, retrying]);
+      expect(recorder.operations).toEqual(Array(3).fill('BatchWriteItemCommand'));
+    } finally {
+      recorder.stop();
+    }
+    expect(await store.listDeliveries(incidentId)).toHaveLength(60);
+    expect(await store.findDeliveryByMessageId(`msg-${incidentId}-7`)).toEqual(sent[7]);
+    expect((await store.listDeadLetters()).filter((d) => d.incidentId === incidentId)).toEqual([dead]);
+    // What was recorded is what the next claim sees: sent stays sent, a due retry is claimable.
+    expect(await store.claimDelivery(sent[0]!, new Date(T1), MINUTE)).toBe('sent');
+    expect(await store.claimDelivery(retrying, new Date(Date.parse(T1) + 1), MINUTE)).toBe('claimed');
   });
 
   it('lists the deliveries of an incident apart from its notices', async () => {

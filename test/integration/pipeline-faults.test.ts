@@ -4,6 +4,7 @@
  */
 import { runPollCycle } from '../../shared/app/poll-cycle.js';
 import type { Store } from '../../shared/app/ports.js';
+import { buildModel } from '../../shared/domain/model.js';
 import type { Transition } from '../../shared/domain/records.js';
 import { testConfig } from '../support/config.js';
 import { startTestPipeline } from '../support/pipeline.js';
@@ -109,6 +110,101 @@ describe('the pipeline when an invocation dies or loses a race', () => {
     expect((await p.store.listOpenIncidents()).map((i) => i.causeComponentId)).toEqual(['routing']);
   });
 
+  /** A promise and the function that settles it: to hold one invocation at a chosen store call. */
+  function gate(): { open: () => void; passed: Promise<void> } {
+    let open!: () => void;
+    const passed = new Promise<void>((resolve) => (open = resolve));
+    return { open, passed };
+  }
+
+  async function confirmRoutingButDieBeforeServices(status: 'partial_outage' | 'major_outage') {
+    await cycle(0);
+    p.upstream.set('routing', status);
+    await cycle();
+    // The read that confirms it records the component, then dies before any service is written.
+    const dying = storeWith(p.store, {
+      saveServiceState: async () => {
+        throw new Error('simulated crash');
+      },
+    });
+    p.clock.advance(minute);
+    await expect(runPollCycle({ ...p.deps, store: dying })).rejects.toThrow('simulated crash');
+    expect((await p.store.getComponentStates(['routing'])).get('routing')?.status).toBe(status);
+    expect((await p.store.getServiceStates(['maricopa'])).get('maricopa')).toBeUndefined();
+  }
+
+  test('a service derived from components another invocation has since changed does not survive (stored basis)', async () => {
+    await confirmRoutingButDieBeforeServices('partial_outage');
+    p.upstream.set('routing', 'operational');
+    p.clock.advance(minute);
+
+    // A, a fresh container (a full evaluation), reads routing as partial_outage and saves the
+    // first operational read as a candidate. Before it reads the services, B confirms
+    // operational and writes every service of routing from that: Normal.
+    const a = storeWith(p.store, {
+      getServiceStates: async (ids) => {
+        await runPollCycle({ ...p.deps, model: buildModel(p.deps.model.config) });
+        return p.store.getServiceStates(ids);
+      },
+    });
+    const aReport = await runPollCycle({ ...p.deps, store: a, model: buildModel(p.deps.model.config) });
+
+    // A derived Partial from its older routing; the store refused it, A read routing again.
+    expect(aReport.serviceTransitions).toEqual([]);
+    const services = await p.store.getServiceStates(['hennepin', 'maricopa', 'hennepin-text']);
+    for (const id of ['hennepin', 'maricopa', 'hennepin-text']) expect([id, services.get(id)?.state]).toEqual([id, 'Normal']);
+    expect((await p.store.listOpenIncidents()).map((i) => i.causeComponentId)).toEqual([]);
+  });
+
+  test('a service whose state did not change is still rewritten by the invocation that changed its component', async () => {
+    await confirmRoutingButDieBeforeServices('partial_outage');
+    p.upstream.set('routing', 'operational');
+    p.clock.advance(minute);
+
+    // A and B read the services (Normal: never written) at the same time. B has confirmed
+    // routing operational, so Normal is still right for B. A read routing before B changed it,
+    // and writes Partial between B's read of the services and B's write.
+    const aRead = gate();
+    const bRead = gate();
+    const aWrote = gate();
+    const a = storeWith(p.store, {
+      getServiceStates: async (ids) => {
+        const states = await p.store.getServiceStates(ids);
+        aRead.open();
+        await bRead.passed;
+        return states;
+      },
+      saveServiceState: async (next, expected) => {
+        try {
+          return await p.store.saveServiceState(next, expected);
+        } finally {
+          if (next.serviceId === 'hennepin-text') aWrote.open();
+        }
+      },
+    });
+    const b = storeWith(p.store, {
+      getComponentStates: async (ids) => {
+        await aRead.passed; // A has saved its candidate read of routing and read the services
+        return p.store.getComponentStates(ids);
+      },
+      getServiceStates: async (ids) => {
+        const states = await p.store.getServiceStates(ids);
+        bRead.open();
+        await aWrote.passed;
+        return states;
+      },
+    });
+    const fresh = () => buildModel(p.deps.model.config);
+    const [aReport, bReport] = await Promise.all([runPollCycle({ ...p.deps, store: a, model: fresh() }), runPollCycle({ ...p.deps, store: b, model: fresh() })]);
+
+    expect(bReport.componentTransitions.map((t) => `${t.id}:${t.from}->${t.to}`)).toEqual(['routing:partial_outage->operational']);
+    expect(aReport.serviceTransitions.map((t) => `${t.id}:${t.to}`)).toEqual(['hennepin:Partial', 'maricopa:Partial', 'hennepin-text:Partial']);
+    // B's write of the unchanged Normal met A's Partial, and B derived again from routing as it is.
+    const services = await p.store.getServiceStates(['hennepin', 'maricopa', 'hennepin-text']);
+    for (const id of ['hennepin', 'maricopa', 'hennepin-text']) expect([id, services.get(id)?.state]).toEqual([id, 'Normal']);
+    expect(chain(await p.store.listTransitions('service', 'maricopa'))).toEqual(['Normal->Partial', 'Partial->Normal']);
+  });
+
   test('a recipient whose alert another invocation holds still gets the all-clear', async () => {
     await cycle(0);
     p.upstream.set('routing', 'major_outage');
@@ -129,44 +225,36 @@ describe('the pipeline when an invocation dies or loses a race', () => {
     await expect(runPollCycle({ ...p.deps, store: diesBeforeDelivering })).rejects.toThrow('simulated crash');
     expect((await p.store.listPendingNotices()).map((n) => n.reason)).toEqual(['opened', 'resolved']);
 
-    // Two invocations deliver both at once. A claims the first alert and dies right after; B read
-    // the (empty) delivery history before that, so it finds the alert held by A ('busy').
-    let bListed!: () => void;
-    const bHasListed = new Promise<void>((resolve) => (bListed = resolve));
-    let aDied!: () => void;
-    const aIsDead = new Promise<void>((resolve) => (aDied = resolve));
-    let aClaims = 0;
+    // Two invocations deliver both at once. A leases the alert, sends it and dies before recording
+    // it; B finds the alert held by A and must not send the all-clear past it (its routing would
+    // miss everyone A told).
+    let aLeased!: () => void;
+    const aHasLeased = new Promise<void>((resolve) => (aLeased = resolve));
     const a = storeWith(p.store, {
-      listPendingNotices: async () => {
-        await bHasListed;
-        return p.store.listPendingNotices();
+      leaseNotice: async (...args) => {
+        const lease = await p.store.leaseNotice(...args);
+        aLeased();
+        return lease;
       },
-      claimDelivery: async (d, now, leaseMs) => {
-        const claim = await p.store.claimDelivery(d, now, leaseMs);
-        if (aClaims++ === 0) {
-          aDied();
-          throw new Error('simulated crash');
-        }
-        return claim;
+      recordDeliveries: async () => {
+        throw new Error('simulated crash');
       },
     });
-    let bClaims = 0;
     const b = storeWith(p.store, {
-      listDeliveries: async (id) => {
-        const list = await p.store.listDeliveries(id);
-        bListed();
-        return list;
-      },
-      claimDelivery: async (d, now, leaseMs) => {
-        if (bClaims++ === 0) await aIsDead;
-        return p.store.claimDelivery(d, now, leaseMs);
+      listPendingNotices: async () => {
+        await aHasLeased;
+        return p.store.listPendingNotices();
       },
     });
     p.clock.advance(minute);
-    const [aRun] = await Promise.allSettled([runPollCycle({ ...p.deps, store: a }), runPollCycle({ ...p.deps, store: b })]);
+    const [aRun, bRun] = await Promise.allSettled([runPollCycle({ ...p.deps, store: a }), runPollCycle({ ...p.deps, store: b })]);
     expect(aRun.status).toBe('rejected');
+    expect(bRun.status === 'fulfilled' && bRun.value.sent).toEqual([]);
+    expect(p.sender.sent.filter((d) => d.phase === 'initial').length).toBeGreaterThan(0);
+    expect(p.sender.sent.filter((d) => d.phase === 'final')).toEqual([]);
 
-    // Recovery: A's claim expires, and everything owed goes out.
+    // Recovery: A's lease expires, the alert is sent again (the documented crash duplicate) and
+    // recorded, and the all-clear reaches everyone it reached.
     for (let i = 0; i < 4; i++) await cycle(2);
     const incident = (await p.store.listIncidents())[0]!;
     const deliveries = await p.store.listDeliveries(incident.id);
