@@ -150,7 +150,7 @@ async function main() {
     const row = (name: string, x: Json) => [name, x.wallMs, x.cpuMs, x.worldCpuMs ?? '-', x.peakRssMb, x.messages ?? x.sent, x.recipients, x.messagesPerRecipientPerPhase.max, x.messagesPerRecipientPerPhase.mean, x.messagesPerRecipientPerPhasePerChannel.max, x.writes ?? '-'];
     table(
       ['delivery', 'wall ms', 'CPU ms', 'world CPU ms', 'peak RSS MB', 'messages', 'recipients', 'max msgs / recipient / phase', 'mean', 'max per channel', 'writes'],
-      [row('route + render + queue (plan, no store)', r.queue), row('full deliverPending (claim → send → mark)', r.full)],
+      [row('route + render + queue (plan, no store)', r.queue), row('full deliverPending (lease → send → record)', r.full)],
     );
     print(`confirming cycle (evaluate + record 500 services, ${r.storm.incidents} incidents, notices): ${r.confirmCycle.wallMs} ms wall, ${r.confirmCycle.cpuMs} ms CPU, ${r.confirmCycle.writes} writes`);
     print();
@@ -170,7 +170,7 @@ async function main() {
       target: 2000,
       unit: 'ms',
       pass: r.full.cpuMs <= 2000,
-      note: `the stricter reading: + claim and mark-sent per delivery (${r.full.writes} conditional writes, ${r.full.dynamo?.Query ?? 0} Queries)`,
+      note: `the stricter reading: + a lease per notice and the delivery records (${r.full.writes} writes: conditional leases and BatchWriteItem calls; ${r.full.dynamo?.Query ?? 0} Queries)`,
     });
     targets.push({
       what: 'storm: messages per recipient per phase and channel (max)',

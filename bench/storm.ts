@@ -6,7 +6,7 @@
  *   - queue: route, render and queue every pending notice: composeMessages (routeNotice, render,
  *            one message per recipient, channel and phase, in priority order) and the SMS pacing
  *            plan (planSms: when each part goes out, the ETA). Pure CPU, no store write;
- *   - full:  deliverPending with a counting sender (claim → send → mark sent on the store).
+ *   - full:  deliverPending with a counting sender (lease each notice → send → record in batches on the store).
  * Then: messages per recipient per phase, SMS parts (sms-segments-calculator) and the SMS ETA
  * at 3, 20 and 100 parts per second in the order deliverPending sends them.
  */
@@ -98,7 +98,7 @@ async function main() {
     });
     const queued = queue.result.messages.map((m) => ({ recipientId: m.recipient.id, phase: m.phase, channel: m.channel, role: m.recipient.role }));
 
-    // Full: claim, send (counted), mark sent.
+    // Full: lease, send (counted), record.
     const full = await measure(() => deliverPending({ store, model: deps.model, log: deps.log, sender, clock, leaseMs: 60_000 }), { world, counter });
     const sent = full.result.sent;
 

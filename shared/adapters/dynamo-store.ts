@@ -21,9 +21,11 @@
  * | all incidents                  | gsi1pk = INCIDENT#open, then INCIDENT#resolved                 | Query gsi1 × 2, merged by openedAt                     |
  * | write a notice                 | pk = INC#<id>, sk = NOTICE#<seq:6>                             | PutItem if attribute_not_exists(pk)                    |
  * | pending notices (outbox)       | gsi1pk = OUTBOX (sparse; gsi1sk = <createdAt>#<id>#<seq:6>)    | Query gsi1                                             |
- * | complete a notice              | pk = INC#<id>, sk = NOTICE#<seq:6>                             | UpdateItem REMOVE gsi1pk, gsi1sk if attribute_exists(pk) |
+ * | complete a notice              | pk = INC#<id>, sk = NOTICE#<seq:6>                             | UpdateItem REMOVE gsi1pk, gsi1sk, lease if attribute_exists(pk) |
+ * | lease a notice for delivery    | same                                                           | UpdateItem SET holder, until if in the outbox and free/expired/ours |
  * | notices of an incident         | pk = INC#<id>, sk begins_with NOTICE#                          | Query, consistent                                      |
- * | claim a delivery               | pk = INC#<id>, sk = DLV#<seq:6>#<recipientId>#<channel>        | UpdateItem if absent, or pending with leaseUntil < now |
+ * | record deliveries (lease holder)| pk = INC#<id>, sk = DLV#<seq:6>#<recipientId>#<channel>       | BatchWriteItem, 25 puts a call, index keys with them   |
+ * | claim a delivery (ops alerts)  | same                                                           | UpdateItem if absent, or pending with leaseUntil < now |
  * | mark a delivery sent / failed  | same                                                           | UpdateItem if status = pending                         |
  * | deliveries of an incident      | pk = INC#<id>, sk begins_with DLV#                             | Query, consistent                                      |
  * | settle as opted-out            | pk = INC#<id>, sk = DLV#…                                      | UpdateItem if status = pending                         |
@@ -45,7 +47,10 @@
  * finishes the dead creator's write from the copy and answers 'exists'. If saveIncident dies
  * after resolving but before freeing the slot, the next createIncident frees it.
  *
- * Deliveries: claimDelivery sets status `pending`, counts the claim in `attempts` and leases the
+ * Notices are delivered under a lease (leaseNotice): its holder records what it sent with
+ * recordDeliveries, unconditionally (only the holder writes a leased notice's deliveries).
+ *
+ * Deliveries claimed one by one (ops alerts, roll calls): claimDelivery sets status `pending`, counts the claim in `attempts` and leases the
  * delivery until now + leaseMs. markDeliveryFailed keeps it `pending` with `leaseUntil = at`
  * (reclaimable at once, or from the caller's `retryAt`: backoff) and records `error` and
  * `lastErrorAt`; a delivery that has failed MAX_DELIVERY_ATTEMPTS claims becomes `failed` for

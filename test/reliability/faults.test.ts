@@ -25,7 +25,7 @@
  *   5. no error escapes a cycle unless it was injected; no delivery is recorded sent that no
  *      channel took.
  *
- * `npm test` runs 25 cases. `npm run test:soak` runs DIALTONE_SOAK cases (10,000) and prints the
+ * `npm test` runs 25 cases. `npm run test:soak` (soak.ts) runs 10,000, one shard per core, and prints the
  * counts. A failure prints fast-check's seed and path: DIALTONE_SEED=… DIALTONE_PATH=… starts the
  * run at that case, DIALTONE_SHRINK=1 also shrinks it. Fault decisions are seeded, but which of two
  * concurrent invocations gets there first is not, so a race may need a few runs to recur.
@@ -35,7 +35,9 @@
 import fc from 'fast-check';
 import { buildModel } from '../../shared/domain/model.js';
 import { testConfig } from '../support/config.js';
+import { writeFileSync } from 'node:fs';
 import { inProcessDynamo, loopbackDynamo, Tally, type DynamoTransport } from '../support/faults.js';
+import { report } from './report.js';
 import { faultCaseArb } from './arbitraries.js';
 import { runCase, type Step } from './harness.js';
 
@@ -60,6 +62,8 @@ describe('the pipeline under injected faults (issue 8)', () => {
   });
   afterAll(async () => {
     await db?.stop();
+    // A shard of `npm run test:soak` hands its counts to the runner (test/reliability/soak.ts).
+    if (process.env.DIALTONE_FAULTS_OUT) writeFileSync(process.env.DIALTONE_FAULTS_OUT, JSON.stringify({ cases, wallMs, transport: TRANSPORT, tally: totals.entries() }));
     if (REPORT) console.log(report(totals, cases, wallMs, TRANSPORT));
   });
 
@@ -75,7 +79,7 @@ describe('the pipeline under injected faults (issue 8)', () => {
             totals.merge(result.tally);
             totals.add('cases');
             if (SOAK > 0 && cases % 500 === 0) {
-              process.stderr.write(`fault suite: ${cases} / ${NUM_RUNS} cases, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+              process.stderr.write(`fault suite: ${cases} / ${NUM_RUNS} cases, ${((performance.now() - started) / 1000).toFixed(0)} s, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB\n`);
             }
             if (result.violations.length > 0) {
               totals.add('cases.failed');
@@ -116,47 +120,3 @@ function stepText(s: Step): string {
   return `+${s.minutes}m ${s.schedule} ${[...statuses, ...s.world.failing.map((f) => `${f}:blind`)].join(' ') || 'all-ok'}`;
 }
 
-function report(t: Tally, cases: number, wallMs: number, transport: string): string {
-  const row = (label: string, value: number | string) => `  ${label.padEnd(58)} ${value}`;
-  const crashes = t
-    .entries()
-    .filter(([k]) => k.startsWith('crash.before.') || k.startsWith('crash.after.'))
-    .map(([k, v]) => `${k.slice(6)} ${v}`);
-  return [
-    `dialtone fault suite (store reached ${transport})`,
-    row('cases', `${cases} (${t.get('cases.failed')} failed) in ${(wallMs / 1000).toFixed(1)} s, ${(wallMs / Math.max(cases, 1)).toFixed(0)} ms a case`),
-    row('time a case: faulty run / replay / recovery / checks / tables', ['faulty', 'replay', 'recovery', 'checks', 'tables'].map((k) => `${(t.get(`ms.${k}`) / Math.max(cases, 1)).toFixed(0)} ms`).join(' / ')),
-    row('poll invocations', `${t.get('invocations')} (crashed ${t.get('invocations.crashed')}, failed by throttling ${t.get('invocations.failedByThrottle')}, other errors ${t.get('invocations.unexpectedError')})`),
-    'faults injected',
-    row('  DynamoDB throttles thrown (attempts)', t.get('throttle.thrown')),
-    row('    calls the SDK retry absorbed', t.get('throttle.absorbedBySdk')),
-    row('    calls that reached the app', t.get('throttle.reachedApp')),
-    row('  conditional-write conflicts (STORE.CONFLICT thrown)', t.sum('conflict.')),
-    row('  sender rejects', t.get('sender.reject')),
-    row('  sender timeouts (not delivered)', t.get('sender.timeout')),
-    row('  sender timeouts after the channel took it', t.get('sender.timeout-after-accept')),
-    row('  crashes fired (planned)', `${t.sum('crash.before.') + t.sum('crash.after.')} (${t.get('crash.planned')})`),
-    ...chunk(crashes, 3).map((c) => `      ${c.join(', ')}`),
-    row('  scheduler retries (the same cycle twice)', t.get('schedule.retry')),
-    row('  concurrent invocations (2 / 3 at once)', `${t.get('schedule.parallel2')} / ${t.get('schedule.parallel3')}`),
-    row('  two regions on one table (interleaved / at once)', `${t.get('schedule.regions-interleaved')} / ${t.get('schedule.regions-parallel')}`),
-    'outcomes',
-    row('incidents / notices / transitions', `${t.get('incidents')} / ${t.get('notices')} / ${t.get('transitions')}`),
-    row('deliveries routed / messages received (bundles)', `${t.get('deliveries.expected')} / ${t.get('copies')} (${t.get('copies.bundles')})`),
-    row('LOST (routed, never sent)', t.get('lost')),
-    row('missing all-clears', t.get('allClear.missing')),
-    row('DUPLICATES outside the documented case', t.get('duplicates.unexplained')),
-    row('crash duplicates (taken by the channel, then a fault)', `${t.get('duplicates.crash')} (crash ${t.get('duplicates.crash.crash')}, throttle ${t.get('duplicates.crash.throttle')}, timeout ${t.get('duplicates.crash.timeout')})`),
-    row('deliveries that gave up after 5 attempts (documented)', t.get('deliveries.gaveUp')),
-    row('service states stale after a completed batch', t.get('staleServiceStates')),
-    row('observed: last word to a recipient not the all-clear', t.get('observed.lastWordNotAllClear')),
-    row('observed: a final notice that was not the last', t.get('observed.prematureFinalNotice')),
-    row('observed: an all-clear issued while its cause was blind', t.get('observed.allClearWhileBlind')),
-  ].join('\n');
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
