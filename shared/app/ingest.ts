@@ -19,7 +19,7 @@ import { heartbeatObservation, pushSourcesOf, type PushSourceConfig } from './pu
  * | status | when |
  * |---|---|
  * | 202 | accepted: observations recorded and evaluated |
- * | 200 | a duplicate (same dedupe key as an accepted push): recorded once, nothing new |
+ * | 200 | a duplicate (same dedupe key as an accepted push, or the standing status again): nothing new |
  * | 400 | malformed: not JSON, or a field is wrong (named in `field`) |
  * | 401 | missing or wrong token, missing or wrong signature |
  * | 404 | no push source with that id |
@@ -189,9 +189,12 @@ async function accept(deps: IngestDeps, source: PushSourceConfig, json: unknown,
   }
 
   const recorded = await record(deps, source, events, receivedAt, signature);
-  if (recorded.kind === 'refused') return answer(source.id, recorded);
+  if (recorded.kind === 'refused') {
+    deps.log.warn('push refused', { sourceId: source.id, status: recorded.status, error: recorded.error });
+    return answer(source.id, recorded);
+  }
   if (recorded.kind === 'duplicate') {
-    deps.log.info('push duplicate: recorded before', { sourceId: source.id });
+    deps.log.info('push duplicate: recorded before, or the standing status again', { sourceId: source.id });
     return { status: 200, body: { ok: true, sourceId: source.id, duplicate: true, observations: 0, componentTransitions: 0, serviceTransitions: 0, notices: 0 } };
   }
 
@@ -241,11 +244,19 @@ async function record(deps: IngestDeps, source: PushSourceConfig, events: readon
     const fresh = events.filter((e) => e.key === undefined || !push.seen.includes(e.key));
     if (events.length > 0 && fresh.length === 0) return { kind: 'duplicate' };
 
-    // One observation per component: the push's final word on it.
+    // One observation per component: the push's final word on it. A standing status pushed again
+    // (a sender's retry, a replay: a token cannot tell them apart) is no new read, since the poll
+    // cycle already repeats it once a minute; only its time is refreshed.
     const observations = new Map<string, Observation>();
+    let repeats = 0;
     for (const event of fresh) {
       for (const u of event.updates) {
+        const standing = u.item === undefined ? push.standing[u.componentId]?.status : undefined;
         const observed = fold(push, u, at, source.id);
+        if (standing !== undefined && standing === observed.status && event.key === undefined) {
+          repeats++;
+          continue;
+        }
         if (observed.status !== 'unknown' || !observations.has(u.componentId) || observations.get(u.componentId)!.status === 'unknown') observations.set(u.componentId, observed);
       }
       if (event.key !== undefined) push.seen.unshift(event.key);
@@ -258,6 +269,7 @@ async function record(deps: IngestDeps, source: PushSourceConfig, events: readon
     if (source.kind === 'heartbeat' && !(base.lastHeartbeatAt !== undefined && base.lastHeartbeatAt > at)) next.lastHeartbeatAt = at;
     try {
       await deps.store.saveSourceState(next, prev?.version ?? 0);
+      if (repeats > 0 && observations.size === 0 && source.kind !== 'heartbeat') return { kind: 'duplicate' };
       return { kind: 'recorded', observations: [...observations.values()] };
     } catch (err) {
       if (!(err instanceof DialtoneError && err.code === 'STORE.CONFLICT')) throw err;

@@ -85,6 +85,7 @@ export async function readSource(
   // After a failed read the components were fed `unknown`: the next success must be parsed, not
   // taken as "unchanged", so it goes out without validators and skips the hash shortcut.
   const conditional = base.consecutiveFailures === 0;
+  const validatorsSent = conditional && (prev?.etag !== undefined || prev?.lastModified !== undefined);
   const fetched = await fetchUpstream(source.url, {
     timeoutMs: source.timeoutMs,
     maxBytes: source.maxBytes,
@@ -102,7 +103,11 @@ export async function readSource(
       state: { ...base, consecutiveFailures: base.consecutiveFailures + 1, retryAfterUntil: until, backoffCount },
     };
   }
-  if (fetched.kind === 'not-modified') return { kind: 'unchanged', state: recovered };
+  if (fetched.kind === 'not-modified') {
+    // 304 means "what you have is current": without validators we have nothing, so it says nothing.
+    if (!validatorsSent) return failed(new DialtoneError('SOURCE.HTTP_STATUS', 'unexpected 304 Not Modified to a GET without validators: there is no earlier payload to reuse'));
+    return { kind: 'unchanged', state: recovered };
+  }
 
   const bodyHash = `sha256:${createHash('sha256').update(fetched.body).digest('hex')}`;
   const validators = {

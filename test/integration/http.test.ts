@@ -289,6 +289,17 @@ describe('readSource', () => {
     expect(eighth.state).toStrictEqual({ ...seventh.state, consecutiveFailures: 1 });
   });
 
+  test('a 304 to a GET without validators is a failure, not "unchanged": there is nothing to reuse', async () => {
+    summary = { status: 304, body: '' };
+    const first = await readSource(source(), undefined, at(0));
+    expect(lastRequest()?.ifNoneMatch).toBeUndefined();
+    expect(first).toMatchObject({ kind: 'failed', error: { code: 'SOURCE.HTTP_STATUS' }, state: { consecutiveFailures: 1 } });
+    if (first.kind === 'failed') expect(first.error.message).toMatch(/^source "vendor": unexpected 304 Not Modified to a GET without validators/);
+    // Still failing (and counting towards blind) on the next read: the failure cleared the validators.
+    const second = await readSource(source(), stored(first.state, 1), at(1));
+    expect(second).toMatchObject({ kind: 'failed', state: { consecutiveFailures: 2 } });
+  });
+
   test('a forbidden source address comes back as failed, not thrown', async () => {
     const read = await readSource(source(), undefined, { now: new Date(0), allow: [] });
     expect(read).toMatchObject({ kind: 'failed', error: { code: 'SOURCE.FORBIDDEN_ADDRESS' }, state: { sourceId: 'vendor', consecutiveFailures: 1 } });

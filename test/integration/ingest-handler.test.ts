@@ -180,6 +180,17 @@ describe('functions/ingest handler: POST /push/{sourceId} on the embedded store'
     expect((await runPollCycle(p.deps)).serviceTransitions.map((t) => `${t.id}:${t.to}`)).toEqual(['maricopa:Normal']);
   });
 
+  test('agency report: the standing state pushed again is no new read (a retry or a replay cannot confirm it)', async () => {
+    const report = () => post('maricopa-report', JSON.stringify({ state: 'Down', reason: 'CAD failure' }), { headers: bearer(TOKENS.report) });
+    expect(await report()).toMatchObject({ status: 202, body: { observations: 1, componentTransitions: 0 } });
+    p.clock.advance(5_000);
+    expect(await report()).toMatchObject({ status: 200, body: { duplicate: true, observations: 0, componentTransitions: 0, notices: 0 } });
+    expect((await p.store.getComponentStates(['maricopa-self'])).get('maricopa-self')?.status).toBe('operational');
+    // The minute's poll repeats the standing state: that is the second read.
+    p.clock.advance(minute);
+    expect((await runPollCycle(p.deps)).componentTransitions.map((t) => `${t.id}:${t.to}`)).toEqual(['maricopa-self:major_outage']);
+  });
+
   test('AWS Health over HTTP (an EventBridge API destination) needs the source token', async () => {
     const fixture = path.join(FIXTURES, 'aws-health-eventbridge/public-ec2-operational-issue-open.json');
     const body = (() => {
