@@ -128,12 +128,20 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
     if (incident.kind === 'maintenance') continue;
     const reasons: NoticeReason[] = [];
     let next: Incident = incident;
-    if (incident.noticeSeq === 0) {
-      // New, or created by an invocation that stopped before its first notice.
-      reasons.push('opened');
-    } else if (!input.clocksOnly) {
-      const affected = Object.keys(incident.services);
-      const updated = updateIncident(incident, views, concurrentWith(affected, input), now);
+    // Notice first, incident second: a crash in between re-issues the same seq (see issueOnce).
+    const issue = async (reason: NoticeReason) => {
+      const issued = await issueOnce(store, next, reason, now);
+      next = issued.incident;
+      if (issued.created) notices.push(issued.notice);
+    };
+    // New, or created by an invocation that stopped before its first notice: announced as it
+    // was opened, then brought up to date below like any open incident (a late first notice
+    // must not leave the incident on a state its services have left).
+    const announced = incident.noticeSeq === 0;
+    if (announced) await issue('opened');
+    if (!input.clocksOnly) {
+      const affected = Object.keys(next.services);
+      const updated = updateIncident(next, views, concurrentWith(affected, input), now);
       next = updated.incident;
       if (updated.resolved) reasons.push('resolved');
       else {
@@ -152,14 +160,9 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
       }
     }
     if (reasons.length === 0 && reminderDue(next, now, model.config.escalation)) reasons.push('reminder');
-    if (reasons.length === 0) continue;
+    if (reasons.length === 0 && !announced) continue;
 
-    // Notice first, incident second: a crash in between re-issues the same seq (see issueOnce).
-    for (const reason of reasons) {
-      const issued = await issueOnce(store, next, reason, now);
-      next = issued.incident;
-      if (issued.created) notices.push(issued.notice);
-    }
+    for (const reason of reasons) await issue(reason);
     try {
       await store.saveIncident({ ...next, version: incident.version + 1 }, incident.version);
     } catch (err) {

@@ -47,6 +47,7 @@ describe('readStoredNumber accepts what libphonenumber-js accepts, as the same E
     ['(651) 555-0100', '+16515550100'],
     ['+1 612 555 0142', '+16125550142'],
     ['+442079460958', '+442079460958'],
+    ['011 44 20 7946 0958', '+442079460958'],
   ])('%s → %s', (input, e164) => {
     expect(readStoredNumber(input)).toEqual({ ok: true, e164 });
   });
