@@ -90,7 +90,9 @@ export function openIncident(
 
 /**
  * Folds the services' current states into an open incident. A service that recovered is kept in
- * the list as Normal (history), and the incident resolves when no listed service is impaired.
+ * the list as Normal (history), and the incident resolves when no listed service is impaired. A
+ * listed service we can no longer see (Unknown: its monitor went blind mid-outage) is listed as
+ * Unknown and keeps the incident open: not knowing is not an all-clear.
  */
 export function updateIncident(
   incident: Incident,
@@ -106,7 +108,7 @@ export function updateIncident(
     // post outliving the vendor's all-clear): one outage, one incident.
     const impaired = affectedByCause(v, incident.causeComponentId) || (prev !== undefined && isImpaired(prev.state) && isImpaired(v.state));
     if (!prev && !impaired) continue;
-    const state: ServiceState = impaired ? v.state : 'Normal';
+    const state: ServiceState = impaired ? v.state : prev !== undefined && v.state === 'Unknown' ? 'Unknown' : 'Normal';
     if (prev && prev.state === state) continue;
     changed = true;
     const worst = prev && stateSeverity(prev.worst) > stateSeverity(state) ? prev.worst : state;
@@ -115,7 +117,7 @@ export function updateIncident(
   }
   const known = new Set(incident.concurrent.map((c) => c.componentId));
   const added = concurrent.filter((c) => !known.has(c.componentId));
-  const resolved = !Object.values(services).some((s) => isImpaired(s.state));
+  const resolved = !Object.values(services).some((s) => isImpaired(s.state) || s.state === 'Unknown');
   const next: Incident = {
     ...incident,
     services,

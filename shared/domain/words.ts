@@ -13,6 +13,8 @@ const STATE_WORDS: Partial<Record<ServiceState, string>> = {
   ScheduledMaintenanceDown: 'DOWN for maintenance',
   Partial: 'PARTIAL',
   MajorIncidentInProgress: 'handling a major incident',
+  // A listed service whose monitor went blind mid-outage (the incident stays open).
+  Unknown: 'status UNKNOWN (monitoring lost)',
 };
 
 export const stateWords = (s: ServiceState): string => STATE_WORDS[s] ?? s;

@@ -39,6 +39,10 @@ describe('incidents', () => {
     ['all recover', [view('hennepin', 'Normal', []), view('maricopa', 'Normal', [])], true, true],
     // still dark for another reason (e.g. an agency post outlives the vendor's all-clear): same outage
     ['another cause keeps a listed service dark', [view('hennepin', 'Down', ['ali']), view('maricopa', 'Normal', [])], true, false],
+    // the cause's monitor went blind mid-outage: not knowing is not an all-clear
+    ['the services go Unknown (the cause is blind)', [view('hennepin', 'Unknown'), view('maricopa', 'Unknown')], true, false],
+    ['one recovers, one goes Unknown', [view('hennepin', 'Normal', []), view('maricopa', 'Unknown')], true, false],
+    ['seen again and recovered', [view('hennepin', 'Normal', []), view('maricopa', 'Normal', [])], true, true],
   ])('update: %s', (_name, views, changed, resolved) => {
     const inc = openIncident('routing', [view('hennepin', 'Down'), view('maricopa', 'Down')], [], T0);
     const r = updateIncident(inc, views, [], at(5));
@@ -46,6 +50,15 @@ describe('incidents', () => {
     expect(r.resolved).toBe(resolved);
     expect(r.incident.status).toBe(resolved ? 'resolved' : 'open');
     if (resolved) expect(r.incident.resolvedAt).toBe(at(5).toISOString());
+  });
+
+  test('a listed service that went Unknown is listed as Unknown, and resolves once it is seen Normal', () => {
+    const inc = openIncident('routing', [view('hennepin', 'Down')], [], T0);
+    const blind = updateIncident(inc, [view('hennepin', 'Unknown')], [], at(10));
+    expect(blind.incident.services.hennepin).toMatchObject({ state: 'Unknown', worst: 'Down' });
+    expect(blind.incident.status).toBe('open');
+    const seen = updateIncident(blind.incident, [view('hennepin', 'Normal', [])], [], at(20));
+    expect(seen).toMatchObject({ resolved: true, incident: { status: 'resolved', services: { hennepin: { state: 'Normal', worst: 'Down' } } } });
   });
 
   test('a recovered service stays listed with its worst state, for the record and the all-clear', () => {
