@@ -234,6 +234,12 @@ export async function runPollCycle(
       ...(read.kind === 'failed' ? { error: read.error.message } : read.kind === 'skipped' ? { error: read.reason } : {}),
     });
     if (read.kind === 'failed') log.warn('source read failed', { sourceId: source.id, code: read.error.code, error: read.error.message });
+    // A payload read, but with parts we could not make out (an unknown status value): those
+    // components read unknown; say which and why, once per read.
+    if (read.kind === 'changed') {
+      const unreadable = read.observations.filter((o) => o.status === 'unknown' && o.error !== undefined);
+      if (unreadable.length > 0) log.warn('source payload partly unreadable', { sourceId: source.id, components: unreadable.map((o) => o.componentId), error: unreadable[0]!.error });
+    }
     if (!activeById.has(source.id)) continue;
     const own: Observation[] = [];
     if (read.kind === 'changed') own.push(...read.observations);

@@ -247,6 +247,10 @@ async function runPollCase(c: PollCase, index: number): Promise<void> {
               if (wanted) expect(o.error).toMatch(wanted);
             }
           }
+          // A part we could not make out is also said in the log, naming the source and the components.
+          const unreadable = read.observations.filter((o) => o.status === 'unknown' && o.error !== undefined).map((o) => o.componentId);
+          const warned = world.warnings.find((w) => w.message === 'source payload partly unreadable' && w.extra?.sourceId === sourceId);
+          expect(warned?.extra?.components ?? []).toEqual(unreadable.length > 0 ? unreadable : []);
         }
       }
       const ms = world.reads.filter((r) => r.sourceId === sourceId).at(-1)?.ms ?? 0;
