@@ -45,13 +45,30 @@ type Hop = FetchOutcome | { kind: 'redirect'; location: URL; status: number };
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const DEFAULT_USER_AGENT = 'dialtone/0.1 (911 dependency monitor)';
 
-/** A URL fit for messages and logs: no user info, query values masked (tokens often ride there). */
+/** Longest URL a message quotes (a data: URL can be the size of a payload). */
+const URL_IN_MESSAGES = 200;
+
+/** A URL fit for messages and logs: no user info, query values masked (tokens often ride there), not too long. */
 export function redactUrl(url: URL): string {
   const safe = new URL(url.href);
   safe.username = '';
   safe.password = '';
   for (const key of new Set(safe.searchParams.keys())) safe.searchParams.set(key, '***');
-  return safe.href;
+  return safe.href.length > URL_IN_MESSAGES ? `${safe.href.slice(0, URL_IN_MESSAGES)}… (${safe.href.length} characters)` : safe.href;
+}
+
+/** What a socket error code means, in the words an operator reads. */
+function networkReason(err: NodeJS.ErrnoException): string {
+  const code = err.code ?? err.message;
+  if (code.startsWith('HPE_')) return `${code}: the upstream sent a malformed HTTP response`;
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset by the upstream',
+    EPROTO: 'TLS handshake failed: is it an https server?',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+  };
+  return words[code] ? `${code}: ${words[code]}` : code;
 }
 
 /**
@@ -148,7 +165,7 @@ function requestOnce(url: URL, opts: FetchOptions, deadline: AbortSignal, canFol
 
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err instanceof DialtoneError) return settle({ kind: 'error', error: err });
-      const reason = err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? `cannot resolve ${url.hostname}` : (err.code ?? err.message);
+      const reason = err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? `cannot resolve ${url.hostname}` : networkReason(err);
       fail('SOURCE.UNREACHABLE', `request failed (${reason})`);
     });
 
@@ -184,7 +201,7 @@ function requestOnce(url: URL, opts: FetchOptions, deadline: AbortSignal, canFol
         if (size > opts.maxBytes) return fail('SOURCE.TOO_LARGE', `body exceeds the ${opts.maxBytes}-byte limit`);
         chunks.push(chunk);
       });
-      res.on('error', (err: NodeJS.ErrnoException) => fail('SOURCE.UNREACHABLE', `response failed (${err.code ?? err.message})`));
+      res.on('error', (err: NodeJS.ErrnoException) => fail('SOURCE.UNREACHABLE', `response failed (${networkReason(err)})`));
       res.on('close', () => {
         if (!res.complete) fail('SOURCE.UNREACHABLE', 'connection closed before the body was complete');
       });

@@ -2,7 +2,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { sourceSchema, type PolledSourceConfig } from '../../shared/config/schema.js';
 import type { SourceState } from '../../shared/domain/records.js';
-import { fetchUpstream, type FetchOptions, type FetchOutcome } from '../../shared/sources/http.js';
+import { fetchUpstream, redactUrl, type FetchOptions, type FetchOutcome } from '../../shared/sources/http.js';
 import { readSource } from '../../shared/sources/read-source.js';
 
 /** Loopback only: every server listens on 127.0.0.0/8 and nothing here sends a packet elsewhere. */
@@ -220,6 +220,16 @@ describe('fetchUpstream', () => {
       expect(error.code).toBe('SOURCE.FORBIDDEN_ADDRESS');
       expect(error.message).toBe('file:///etc/passwd: only http: and https: URLs are fetched, not file:');
     });
+  });
+});
+
+describe('redactUrl: a URL fit for messages', () => {
+  test.each([
+    ['user info dropped, query values masked', 'https://user:pw@status.example/api?token=abc&page=2', 'https://status.example/api?token=***&page=***'],
+    ['a short URL as it is', 'http://127.0.0.1:8080/summary.json', 'http://127.0.0.1:8080/summary.json'],
+    ['a data: URL cut to 200 characters, its length said', `data:application/json,${'x'.repeat(5_000)}`, `data:application/json,${'x'.repeat(178)}… (5022 characters)`],
+  ])('%s', (_name, url, shown) => {
+    expect(redactUrl(new URL(url))).toBe(shown);
   });
 });
 

@@ -795,7 +795,7 @@ function bigAndSlow(): PollCase[] {
       kind: 'statuspage',
       serve: raw(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 40\r\nconnection: close\r\n\r\n${summary()}`),
       // node's HTTP parser refuses the bytes beyond the declared length: the whole read fails
-      expect: failed(/request failed \(HPE_[A-Z_]+\)/, 'SOURCE.UNREACHABLE'),
+      expect: failed(/request failed \(HPE_[A-Z_]+: the upstream sent a malformed HTTP response\)/, 'SOURCE.UNREACHABLE'),
     },
 
     { category: 'slow body', name: 'statuspage headers and a few bytes, then a stall past the timeout', kind: 'statuspage', source: { timeoutMs: SLOW_MS }, serve: stall('{"page":'), expect: timeout },
@@ -815,7 +815,7 @@ function bigAndSlow(): PollCase[] {
         res.write('{"page":{"id":"p"},');
         setTimeout(() => req.socket.destroy(), 20);
       },
-      expect: failed(/response failed \((ECONNRESET|aborted)\)|connection closed before the body was complete/, 'SOURCE.UNREACHABLE'),
+      expect: failed(/response failed \((ECONNRESET: connection reset by the upstream|aborted)\)|connection closed before the body was complete/, 'SOURCE.UNREACHABLE'),
     },
   ];
 }
