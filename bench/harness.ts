@@ -160,18 +160,6 @@ export function percentile(values: readonly number[], p: number): number {
 }
 export const median = (values: readonly number[]) => percentile(values, 50);
 
-/** A small seeded PRNG (mulberry32): runs are repeatable. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A part process hands its result to the runner over IPC (or prints it when run by hand). */
 export function report(result: unknown): void {
   if (process.send) process.send({ type: 'result', result });

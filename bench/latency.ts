@@ -24,7 +24,8 @@ import { dueSources } from '../shared/cli/local-pipeline.js';
 import { SimulatedClock } from '../shared/domain/clock.js';
 import type { Delivery, DeliveryKey } from '../shared/domain/records.js';
 import { latencyConfig, PUSH_SOURCE, PUSH_TOKEN } from './fixtures.js';
-import { CountingSender, median, percentile, pipeline, prng, report, round, World } from './harness.js';
+import { seededRandom } from '../test/support/random.js';
+import { CountingSender, median, percentile, pipeline, report, round, World } from './harness.js';
 
 const SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 50);
 const COUNTS = { critical: 2, standard: 2 };
@@ -97,7 +98,7 @@ async function main() {
       throw new Error(`no delivery within ${MAX_TICKS} ticks`);
     };
 
-    const random = prng(911);
+    const random = seededRandom(911);
     await tick(clock.now().getTime()); // first poll: every source read once, all operational
     const results: Record<string, unknown> = {};
     const classes = [

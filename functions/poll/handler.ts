@@ -3,14 +3,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { noMetrics, type PipelineMetrics } from '../../shared/app/pipeline-metrics.js';
+import { noMetrics } from '../../shared/app/pipeline-metrics.js';
 import { runPollCycle, type PipelineDeps } from '../../shared/app/poll-cycle.js';
 import { cycleSlots, dueInCycle, POLL_GROUPS, sourcesOfGroup, type PollGroup } from '../../shared/app/poll-groups.js';
-import { regionRole, type LeaseStore } from '../../shared/app/region-lease.js';
 import { isPolled } from '../../shared/config/schema.js';
 import { readSource } from '../../shared/sources/read-source.js';
 import { awsPipeline, type AwsPipeline } from '../common/aws-deps.js';
-import { powertoolsMetrics } from '../common/metrics.js';
+import { awsScheduledRuntime, leadOrStandBy, type ScheduledRuntime } from '../common/scheduled.js';
 
 /**
  * EventBridge Scheduler sends its fixed input: the poll group, and the schedule's own time
@@ -43,13 +42,8 @@ export interface PollResult {
 }
 
 /** What the handler needs beyond the pipeline: injected so tests run on a fake clock, never sleeping. */
-export interface PollRuntime {
+export interface PollRuntime extends ScheduledRuntime {
   sleep: (ms: number) => Promise<void>;
-  metrics: PipelineMetrics;
-  lease?: LeaseStore;
-  region: string;
-  /** Per cycle: the time it may spend delivering (storm pacing in the delivery channels). */
-  startRun: (remainingMs?: () => number) => void;
 }
 
 /** Time kept free at the end of an invocation, on top of the slowest source's timeout. */
@@ -88,13 +82,7 @@ export function createPollHandler(deps: PipelineDeps, runtime: Partial<PollRunti
       sent: 0,
       failedDeliveries: 0,
     };
-    const role = await regionRole({ ...(runtime.lease ? { lease: runtime.lease } : {}), region: runtime.region ?? 'local', now: started, log: deps.log });
-    if (role.role === 'standby') {
-      metrics.standby(group ?? 'standard');
-      metrics.flush();
-      deps.log.info('standby: another region leads', { leader: role.leader, until: role.until });
-      return { ...result, standby: true };
-    }
+    if ((await leadOrStandBy(runtime, metrics, started, deps.log, group ?? 'standard')).role === 'standby') return { ...result, standby: true };
 
     const scheduledAt = input.scheduledTime ? new Date(input.scheduledTime) : started;
     const slots = group ? cycleSlots(group, scheduledAt) : [scheduledAt];
@@ -147,12 +135,7 @@ let coldStart: { pipeline: AwsPipeline; run: ReturnType<typeof createPollHandler
 function aws() {
   if (coldStart) return coldStart;
   const pipeline = awsPipeline(logger, { readSource: (secrets) => (source, prev, ctx) => readSource(source, prev, { ...ctx, secrets }) });
-  const run = createPollHandler(pipeline.deps, {
-    metrics: powertoolsMetrics(),
-    ...(pipeline.lease ? { lease: pipeline.lease } : {}),
-    region: pipeline.env.AWS_REGION,
-    startRun: pipeline.startRun,
-  });
+  const run = createPollHandler(pipeline.deps, awsScheduledRuntime(pipeline));
   coldStart = { pipeline, run };
   return coldStart;
 }

@@ -2,12 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { noMetrics, type PipelineMetrics } from '../../shared/app/pipeline-metrics.js';
+import { noMetrics } from '../../shared/app/pipeline-metrics.js';
 import type { EvaluateDeps } from '../../shared/app/poll-cycle.js';
-import { regionRole, type LeaseStore } from '../../shared/app/region-lease.js';
 import { runSweep } from '../../shared/app/sweep.js';
 import { awsPipeline } from '../common/aws-deps.js';
-import { powertoolsMetrics } from '../common/metrics.js';
+import { awsScheduledRuntime, leadOrStandBy, type ScheduledRuntime } from '../common/scheduled.js';
 
 /**
  * The evaluate/escalate sweep, every minute on its own schedule (shared/app/sweep.ts): FCC
@@ -24,27 +23,14 @@ export interface SweepResult {
   openIncidents: number;
 }
 
-export interface SweepRuntime {
-  metrics: PipelineMetrics;
-  lease?: LeaseStore;
-  region: string;
-  /** Per invocation: the time left (storm pacing in the delivery channels). */
-  startRun: (remainingMs?: () => number) => void;
-}
-
 const logger = new Logger({ serviceName: 'dialtone-sweep' });
 
-export function createSweepHandler(deps: EvaluateDeps, runtime: Partial<SweepRuntime> = {}) {
+export function createSweepHandler(deps: EvaluateDeps, runtime: Partial<ScheduledRuntime> = {}) {
   const metrics = runtime.metrics ?? noMetrics;
   return async (_event?: unknown, remainingMs?: () => number): Promise<SweepResult> => {
     runtime.startRun?.(remainingMs);
     const now = deps.clock.now();
-    const role = await regionRole({ ...(runtime.lease ? { lease: runtime.lease } : {}), region: runtime.region ?? 'local', now, log: deps.log });
-    if (role.role === 'standby') {
-      metrics.standby();
-      metrics.flush();
-      return { at: now.toISOString(), standby: true, notices: 0, sent: 0, failedDeliveries: 0, openIncidents: 0 };
-    }
+    if ((await leadOrStandBy(runtime, metrics, now, deps.log)).role === 'standby') return { at: now.toISOString(), standby: true, notices: 0, sent: 0, failedDeliveries: 0, openIncidents: 0 };
     const r = await runSweep(deps);
     const result: SweepResult = { at: r.at, notices: r.notices.length, sent: r.sent.length, failedDeliveries: r.failed.length, openIncidents: r.openIncidents };
     metrics.deliveries({ sent: result.sent, failed: result.failedDeliveries });
@@ -59,12 +45,7 @@ let coldStart: ReturnType<typeof createSweepHandler> | undefined;
 function aws() {
   if (coldStart) return coldStart;
   const pipeline = awsPipeline(logger);
-  coldStart = createSweepHandler(pipeline.deps, {
-    metrics: powertoolsMetrics(),
-    ...(pipeline.lease ? { lease: pipeline.lease } : {}),
-    region: pipeline.env.AWS_REGION,
-    startRun: pipeline.startRun,
-  });
+  coldStart = createSweepHandler(pipeline.deps, awsScheduledRuntime(pipeline));
   return coldStart;
 }
 

@@ -126,12 +126,15 @@ function noticeOf(item: Item): Notice {
   return rest as Notice;
 }
 
+/** Dead letters sort by when they failed, then by item. */
+const deadLetterSortKey = (at: string, k: Key) => `${at}#${k[PK]}#${k[SK]}`;
+
 /** The index keys a delivery record carries: a sent SMS (alone or a bundle's own) by message id; a dead letter. */
 function deliveryIndex(d: Delivery): Item {
   if (d.status === 'sent' && d.channel === 'sms' && d.bundleId === undefined && d.messageId !== undefined) return { [GSI.partitionKey]: messageKey(d.messageId), [GSI.sortKey]: 'MSG' };
   if (d.status === 'failed') {
     const k = keys.delivery(d);
-    return { [GSI.partitionKey]: DEAD_LETTERS, [GSI.sortKey]: `${d.lastErrorAt ?? d.createdAt}#${k[PK]}#${k[SK]}` };
+    return { [GSI.partitionKey]: DEAD_LETTERS, [GSI.sortKey]: deadLetterSortKey(d.lastErrorAt ?? d.createdAt, k) };
   }
   return {};
 }
@@ -523,7 +526,7 @@ export class DynamoStore implements Store {
               ':at': failAt,
               ':retryAt': finalStatus === 'failed' ? failAt : (retryAt ?? at).toISOString(),
               ':max': MAX_DELIVERY_ATTEMPTS,
-              ...(finalStatus === 'failed' ? { ':dead': DEAD_LETTERS, ':deadKey': `${failAt}#${k[PK]}#${k[SK]}` } : {}),
+              ...(finalStatus === 'failed' ? { ':dead': DEAD_LETTERS, ':deadKey': deadLetterSortKey(failAt, k) } : {}),
             },
           }),
         ),

@@ -12,7 +12,7 @@ import { ackLink } from './ack.js';
 import { mapLimit, type Log } from './log.js';
 import type { DeliveryChannels, OptOuts, Sender, Store, TopicBodies } from './ports.js';
 import { rosterModel } from './roster-read.js';
-import { MAX_DELIVERY_ATTEMPTS, retryDelayMs } from './send.js';
+import { MAX_DELIVERY_ATTEMPTS, newDelivery, retryDelayMs } from './send.js';
 import { paced, planSms, realSleep, type Sleeper } from './throttle.js';
 
 /**
@@ -163,21 +163,12 @@ function buildDelivery(notice: Notice, route: Route, channel: Channel, model: Mo
     channel === 'email' && linkBase && ackSecret && notice.reason !== 'resolved' && notice.incident.kind !== 'maintenance'
       ? `${rendered.text}Acknowledge online: ${ackLink(linkBase, ackSecret, notice.incidentId, route.recipient.id)}\n`
       : rendered.text;
-  return {
-    incidentId: notice.incidentId,
-    seq: notice.seq,
-    recipientId: route.recipient.id,
-    channel,
-    phase: notice.phase,
-    role: route.recipient.role,
-    address: (channel === 'sms' ? route.recipient.channels.sms : route.recipient.channels.email)!,
-    ...(subject !== undefined ? { subject } : {}),
-    text,
-    status: 'pending',
-    attempts: 1,
-    leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
-    createdAt: now.toISOString(),
-  };
+  return newDelivery(
+    { incidentId: notice.incidentId, seq: notice.seq, recipientId: route.recipient.id, channel },
+    { phase: notice.phase, role: route.recipient.role, address: (channel === 'sms' ? route.recipient.channels.sms : route.recipient.channels.email)!, subject, text },
+    now,
+    leaseMs,
+  );
 }
 
 const sameKey = (a: DeliveryKey, b: DeliveryKey) => a.incidentId === b.incidentId && a.seq === b.seq && a.recipientId === b.recipientId && a.channel === b.channel;
@@ -475,18 +466,7 @@ class DeliveryRun {
             kind: 'ops',
             ...(previous ? { previous } : {}),
             ops: entry.item,
-            delivery: {
-              ...key,
-              phase: 'initial',
-              role: r.role,
-              address: r.channels[channel]!,
-              ...(words.subject !== undefined ? { subject: words.subject } : {}),
-              text: words.text,
-              status: 'pending',
-              attempts: 1,
-              leaseUntil: new Date(now.getTime() + this.input.leaseMs).toISOString(),
-              createdAt: now.toISOString(),
-            },
+            delivery: newDelivery(key, { phase: 'initial', role: r.role, address: r.channels[channel]!, subject: words.subject, text: words.text }, now, this.input.leaseMs),
           });
         }
       }

@@ -6,10 +6,10 @@ import type { Clock } from '../domain/clock.js';
 import { ackCode } from '../domain/incident.js';
 import { contactKey, maskAddress } from '../domain/mask.js';
 import type { Model } from '../domain/model.js';
-import type { Channel, Delivery, RollCall, RosterEntry } from '../domain/records.js';
+import type { Channel, RollCall, RosterEntry } from '../domain/records.js';
 import { composeSms, SUBJECT_LIMIT, truncate } from '../domain/text.js';
 import { ackLink, ackSignature } from './ack.js';
-import { sendOne } from './send.js';
+import { newDelivery, sendOne } from './send.js';
 import type { Log } from './log.js';
 import type { DeliveryChannels, Sender, Store } from './ports.js';
 
@@ -126,21 +126,7 @@ export async function sendRollCall(deps: RollCallDeps, recipient: RecipientConfi
     const address = recipient.channels[channel]!;
     const masked = maskAddress(channel, address);
     const { subject, text } = rollCallText(recipient, id, channel, link);
-    const delivery: Delivery = {
-      incidentId: id,
-      seq: 1,
-      recipientId: recipient.id,
-      channel,
-      phase: 'initial',
-      role: recipient.role,
-      address,
-      ...(subject !== undefined ? { subject } : {}),
-      text,
-      status: 'pending',
-      attempts: 1,
-      leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
-      createdAt: now.toISOString(),
-    };
+    const delivery = newDelivery({ incidentId: id, seq: 1, recipientId: recipient.id, channel }, { phase: 'initial', role: recipient.role, address, subject, text }, now, leaseMs);
     if (channel === 'sms' && optOuts && (await optOuts.check(address)).status === 'opted-out') {
       await deps.store.claimDelivery(delivery, now, leaseMs);
       await deps.store.settleDelivery(delivery, 'opted-out', 'the number replied STOP (opted out)', deps.clock.now());

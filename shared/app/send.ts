@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import { redact } from '../domain/mask.js';
-import type { Delivery } from '../domain/records.js';
+import type { Delivery, DeliveryKey } from '../domain/records.js';
 import type { Log } from './log.js';
 import type { Sender, Store } from './ports.js';
 
@@ -13,6 +13,25 @@ export const RETRY_MAX_MS = 10 * 60_000;
 
 export function retryDelayMs(attempt: number): number {
   return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
+}
+
+/** A delivery about to be tried for the first time: pending, one attempt, leased for `leaseMs`. */
+export function newDelivery(
+  key: DeliveryKey,
+  message: Pick<Delivery, 'phase' | 'role' | 'address' | 'text'> & { subject?: string | undefined },
+  now: Date,
+  leaseMs: number,
+): Delivery {
+  const { subject, ...rest } = message;
+  return {
+    ...key,
+    ...rest,
+    ...(subject !== undefined ? { subject } : {}),
+    status: 'pending',
+    attempts: 1,
+    leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+    createdAt: now.toISOString(),
+  };
 }
 
 export type SendOneResult = { ok: true; messageId: string } | { ok: false; claim: 'sent' | 'busy' } | { ok: false; error: string; dead: boolean };

@@ -2,9 +2,8 @@ import { Option, type Command } from 'commander';
 import { capXml, type CapStatus } from '../domain/cap.js';
 import { escalationSchema } from '../config/schema.js';
 import { nextUpdateBy } from '../domain/incident.js';
-import { buildModel, type Model } from '../domain/model.js';
 import type { Notice } from '../domain/records.js';
-import { loadModelConfig, openStore } from './store-access.js';
+import { openStore, optionalModel } from './store-access.js';
 
 /**
  * `dialtone cap INCIDENT_ID [--data-dir DIR] [--config FILE] [--all]`: the incident's latest
@@ -25,17 +24,9 @@ export function registerCapCommand(program: Command, out: (line: string) => void
     .addOption(new Option('--status <status>', 'CAP status').choices(['Actual', 'Exercise', 'System', 'Test', 'Draft']).default('Actual'))
     .option('--domain <domain>', 'sender domain: dialtone@<domain> (default: CAP_DOMAIN, else the notifier\'s email domain)')
     .action(async (incidentId: string, o: { dataDir: string; config?: string; all?: boolean; status: CapStatus; domain?: string }) => {
-      let model: Model | undefined;
-      if (o.config !== undefined) {
-        const loaded = loadModelConfig(o.config);
-        if (!loaded.ok) {
-          err(`${o.config}: ${loaded.problems.length} problem(s)`);
-          for (const p of loaded.problems) err(`  ${p.path}: ${p.message}`);
-          env.setExitCode(2);
-          return;
-        }
-        model = buildModel(loaded.config);
-      } else err('dialtone cap: no --config given, so services are unnamed and the alert lists no area (SAME geocodes need the config)');
+      const named = optionalModel(o.config, { err, setExitCode: (c) => env.setExitCode(c) }, 'dialtone cap: no --config given, so services are unnamed and the alert lists no area (SAME geocodes need the config)');
+      if (!named.ok) return;
+      const { model } = named;
 
       const opened = await openStore({ dataDir: o.dataDir });
       if (!opened.ok) {

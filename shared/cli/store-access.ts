@@ -5,10 +5,11 @@ import { parse } from 'yaml';
 import { DynamoStore } from '../adapters/dynamo-store.js';
 import { startEmbeddedDynamo } from '../adapters/embedded-dynamo.js';
 import { loadConfigFile, validateConfig, type ConfigResult } from '../config/load.js';
+import { buildModel, type Model } from '../domain/model.js';
 import { loadScenario } from './scenario.js';
 
 /**
- * What the record commands (`roster`, `cap`) share: the store, embedded under --data-dir or the
+ * What the record commands (`roster`, `cap`, `report`) share: the store, embedded under --data-dir or the
  * DynamoDB table with --aws, and the monitoring config (or a demo scenario's config).
  */
 
@@ -46,6 +47,25 @@ export function loadModelConfig(file: string): ConfigResult {
   }
   if (raw !== null && typeof raw === 'object' && 'upstreams' in raw && 'config' in raw) return validateConfig(loadScenario(file).config);
   return loadConfigFile(file);
+}
+
+/**
+ * An optional --config for naming things: its model; `ok: false` after printing its problems
+ * (exit 2); without one, no model and `whenMissing` said.
+ */
+export function optionalModel(file: string | undefined, cli: { err: (line: string) => void; setExitCode(code: number): void }, whenMissing: string): { ok: true; model?: Model } | { ok: false } {
+  if (file === undefined) {
+    cli.err(whenMissing);
+    return { ok: true };
+  }
+  const loaded = loadModelConfig(file);
+  if (!loaded.ok) {
+    cli.err(`${file}: ${loaded.problems.length} problem(s)`);
+    for (const p of loaded.problems) cli.err(`  ${p.path}: ${p.message}`);
+    cli.setExitCode(2);
+    return { ok: false };
+  }
+  return { ok: true, model: buildModel(loaded.config) };
 }
 
 /**

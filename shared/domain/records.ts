@@ -132,7 +132,19 @@ export interface DeliveryKey {
 }
 
 /** One notice to one recipient on one channel, with its outcome. */
-export interface Delivery extends DeliveryKey {
+/** What a delivery and a publication record of their attempts. */
+export interface Attempts {
+  attempts: number;
+  /** Not tried again before this time: a claim's lease, or a failed send's backoff. */
+  leaseUntil: string;
+  createdAt: string;
+  sentAt?: string;
+  messageId?: string;
+  error?: string;
+  lastErrorAt?: string;
+}
+
+export interface Delivery extends DeliveryKey, Attempts {
   phase: Phase;
   role: string;
   /** Full address: only ever sent to the channel, never logged (see maskAddress). */
@@ -140,14 +152,6 @@ export interface Delivery extends DeliveryKey {
   subject?: string;
   text: string;
   status: DeliveryStatus;
-  attempts: number;
-  /** A claim is held until this time; after it another worker may retry a pending delivery. */
-  leaseUntil: string;
-  createdAt: string;
-  sentAt?: string;
-  messageId?: string;
-  error?: string;
-  lastErrorAt?: string;
   /**
    * A bundle (shared/app/deliver.ts): one message that carried several notices to this recipient
    * in one phase. Its key is (bundle id, 1, recipient, channel); each member keeps its own
@@ -183,16 +187,10 @@ export interface PublicationKey {
 }
 
 /** Tracked like a delivery: claimed, sent once, retried with backoff, a dead letter after the last attempt. */
-export interface Publication extends PublicationKey {
+export interface Publication extends PublicationKey, Attempts {
   status: 'pending' | 'sent' | 'failed';
-  attempts: number;
-  leaseUntil: string;
-  createdAt: string;
-  sentAt?: string;
   /** SNS MessageId, or the EventBridge event ids joined with commas. */
   messageId?: string;
-  error?: string;
-  lastErrorAt?: string;
 }
 
 /**

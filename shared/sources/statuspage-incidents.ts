@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import type { SourceOf } from '../config/schema.js';
 import type { Observation } from '../domain/observation.js';
-import type { Status } from '../domain/status.js';
 import type { UpstreamItem } from './parsers.js';
+import { CLOSED_INCIDENT, MAINTENANCE_IN_PROGRESS, PAGE_INDICATOR } from './statuspage.js';
 import { badPayload, item, lookup, NO_SOURCE, observation, readJsonBody, sameName, utc, validateJson, worstVerdict, type Evidence, type Verdict } from './vendor-util.js';
 
 /**
@@ -59,16 +59,6 @@ const listsSchema = z.object({
 type Item = z.infer<typeof itemSchema>;
 type Listed = z.infer<typeof listedComponent>;
 
-const IMPACT = new Map<string, Status>([
-  ['none', 'operational'],
-  ['maintenance', 'maintenance'],
-  ['minor', 'degraded'],
-  ['major', 'partial_outage'],
-  ['critical', 'major_outage'],
-]);
-
-const CLOSED_INCIDENT = new Set(['resolved', 'postmortem', 'completed']);
-const MAINTENANCE_IN_PROGRESS = new Set(['in_progress', 'verifying']);
 const MAINTENANCE_NOT_IN_EFFECT = new Set(['scheduled', 'completed']);
 
 interface Entry {
@@ -113,7 +103,7 @@ function verdictOf(entry: Entry): Verdict | undefined {
     return { status: 'unknown', evidence, error: `unrecognised scheduled maintenance status "${item.status}" on "${item.name}" (${item.id})` };
   }
   if (CLOSED_INCIDENT.has(item.status)) return undefined;
-  const status = lookup(IMPACT, item.impact);
+  const status = lookup(PAGE_INDICATOR, item.impact);
   if (status) return { status, evidence };
   return { status: 'unknown', evidence, error: `unrecognised impact "${item.impact ?? '(none)'}" on open incident "${item.name}" (${item.id})` };
 }

@@ -64,6 +64,7 @@ export const COMPONENT_STATUS: ReadonlyMap<string, Status> = new Map<string, Sta
   ['major_outage', 'major_outage'],
 ]);
 
+/** The page indicator; an incident's `impact` uses the same words (statuspage-incidents.ts). */
 export const PAGE_INDICATOR: ReadonlyMap<string, Status> = new Map<string, Status>([
   ['none', 'operational'],
   ['maintenance', 'maintenance'],
@@ -73,9 +74,9 @@ export const PAGE_INDICATOR: ReadonlyMap<string, Status> = new Map<string, Statu
 ]);
 
 /** Incidents in these states are over; summary.json should not list them, but a captured payload may. */
-const CLOSED_INCIDENT = new Set(['resolved', 'postmortem', 'completed']);
+export const CLOSED_INCIDENT: ReadonlySet<string> = new Set(['resolved', 'postmortem', 'completed']);
 /** A scheduled maintenance in these states is under way (`scheduled` has not started, `completed` is over). */
-const MAINTENANCE_IN_PROGRESS = new Set(['in_progress', 'verifying']);
+export const MAINTENANCE_IN_PROGRESS: ReadonlySet<string> = new Set(['in_progress', 'verifying']);
 
 export function parseStatuspageSummary(body: Buffer | string, source: StatuspageSource, observedAt: string): Observation[] {
   const summary = validate(decode(body, source.id), source.id);

@@ -34,7 +34,6 @@ import {
   injectedKind,
   Invocation,
   pick,
-  seededRandom,
   Tally,
   type CrashPlan,
   type DynamoTransport,
@@ -42,6 +41,7 @@ import {
   type ThrottleControl,
 } from '../support/faults.js';
 import { RecordingSender, ScriptedUpstream } from '../support/pipeline.js';
+import { seededRandom } from '../support/random.js';
 
 export const COMPONENTS = ['routing', 'ali', 'mail', 'sr'] as const;
 export const SOURCES = ['vendor', 'office', 'carrier'] as const;
