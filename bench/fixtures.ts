@@ -198,12 +198,13 @@ function statuspageSource(i: number, upstream: string, everySeconds = 60) {
   };
 }
 
+/** The config as a user would write it (the file `dialtone run --config` reads). */
+function written(raw: Record<string, unknown>): Record<string, unknown> {
+  return { notifier: { name: 'dialtone watch desk', phone: '+1 555 010 0199', email: 'desk@dialtone.example' }, network: { allow: ['127.0.0.1'] }, ...raw };
+}
+
 function finish(raw: Record<string, unknown>): MonitoringConfig {
-  const result = validateConfig({
-    notifier: { name: 'dialtone watch desk', phone: '+1 555 010 0199', email: 'desk@dialtone.example' },
-    network: { allow: ['127.0.0.1'] },
-    ...raw,
-  });
+  const result = validateConfig(written(raw));
   if (!result.ok) throw new Error(`bench config invalid: ${JSON.stringify(result.problems.slice(0, 5))}`);
   return result.config;
 }
@@ -215,14 +216,19 @@ function finish(raw: Record<string, unknown>): MonitoringConfig {
  * FCC liaison and ops.
  */
 export function cycleConfig(n: number, upstream: string): MonitoringConfig {
-  const sources = Array.from({ length: n }, (_, i) => statuspageSource(i, upstream));
+  return finish(cycleConfigFile(n, upstream));
+}
+
+/** Part 1's world as the config file a user would write (for `dialtone run`). */
+export function cycleConfigFile(n: number, upstream: string, everySeconds = 60): Record<string, unknown> {
+  const sources = Array.from({ length: n }, (_, i) => statuspageSource(i, upstream, everySeconds));
   const psaps = Math.ceil(n / 4);
   const effects = ['Down', 'Partial', 'Down', 'Partial'];
   const specs: PsapSpec[] = Array.from({ length: psaps }, (_, p) => ({
     dependsOn: [0, 1, 2, 3].filter((d) => 4 * p + d < n).map((d) => ({ component: `c${4 * p + d}`, effect: effects[d]! })),
     ...(p % 2 === 0 ? { textPath: `c${4 * p}` } : {}),
   }));
-  return finish({ sources, services: psapServices(specs), recipients: roster({ psaps, perPsap: 2, countyManagers: psaps, stateOffices: true, fccLiaisons: 1 }) });
+  return written({ sources, services: psapServices(specs), recipients: roster({ psaps, perPsap: 2, countyManagers: psaps, stateOffices: true, fccLiaisons: 1 }) });
 }
 
 /** The 5 % that change in part 1: one source in twenty, spread over the four dependency slots. */

@@ -20,6 +20,8 @@ export interface WorldUsage {
   cpuMs: number;
   rssMb: number;
   served: Record<string, number>;
+  /** Requests per reader: the `via` query parameter (a peer's probes), `dialtone` without one. */
+  byReader: Record<string, number>;
 }
 
 export type WorldReply = { type: 'ready'; endpoint: string; tableName: string; upstream: string } | ({ type: 'usage' } & WorldUsage) | { type: 'ack' };
@@ -30,6 +32,7 @@ async function main() {
   const status = new Map<number, Exclude<Status, 'unknown'>>();
   const pages = new Map<number, { body: Buffer; etag?: string }>();
   const served: Record<string, number> = {};
+  const byReader: Record<string, number> = {};
   const page = (i: number) => {
     let p = pages.get(i);
     if (!p) {
@@ -40,7 +43,10 @@ async function main() {
     return p;
   };
   const server = createServer((req, res) => {
-    const m = PAGE_PATH.exec(req.url ?? '');
+    const url = new URL(req.url ?? '/', 'http://upstream');
+    const m = PAGE_PATH.exec(url.pathname);
+    const reader = url.searchParams.get('via') ?? 'dialtone';
+    byReader[reader] = (byReader[reader] ?? 0) + 1;
     const count = (code: number) => (served[code] = (served[code] ?? 0) + 1);
     if (!m) {
       count(404);
@@ -71,7 +77,7 @@ async function main() {
         break;
       case 'usage': {
         const cpu = process.cpuUsage();
-        send({ type: 'usage', cpuMs: (cpu.user + cpu.system) / 1000, rssMb: process.memoryUsage.rss() / 2 ** 20, served: { ...served } });
+        send({ type: 'usage', cpuMs: (cpu.user + cpu.system) / 1000, rssMb: process.memoryUsage.rss() / 2 ** 20, served: { ...served }, byReader: { ...byReader } });
         break;
       }
       case 'stop':
