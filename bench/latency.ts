@@ -21,6 +21,7 @@ import { ingestPush } from '../shared/app/ingest.js';
 import { runPollCycle } from '../shared/app/poll-cycle.js';
 import type { Store } from '../shared/app/ports.js';
 import { dueSources } from '../shared/cli/local-pipeline.js';
+import { RecheckSchedule } from '../shared/app/recheck.js';
 import { SimulatedClock } from '../shared/domain/clock.js';
 import type { Delivery, DeliveryKey } from '../shared/domain/records.js';
 import { latencyConfig, PUSH_SOURCE, PUSH_TOKEN } from './fixtures.js';
@@ -77,21 +78,27 @@ async function main() {
     const deps = { ...p.deps, store };
 
     let prevMs: number | undefined;
-    /** One scheduler tick at simulated time `at`: polls what is due. */
+    const rechecks = new RecheckSchedule(config.thresholds);
+    /** One scheduler tick at simulated time `at`: polls what is due, and the re-reads due (as `dialtone run` does). */
     const tick = async (at: number) => {
       clock.set(new Date(at));
-      const due = dueSources(config, prevMs, at);
+      const scheduled = dueSources(config, prevMs, at);
+      rechecks.drop(scheduled.map((s) => s.id));
+      const due = [...scheduled, ...rechecks.takeDue(at)];
       prevMs = at;
       recorded.length = 0;
       const t0 = performance.now();
-      if (due.length > 0) await runPollCycle(deps, due);
+      if (due.length > 0) {
+        const r = await runPollCycle(deps, due);
+        rechecks.afterCycle(at, due, new Set(scheduled.map((s) => s.id)), new Set(r.awaitingConfirmation));
+      }
       return { t0, t1: performance.now() };
     };
     const nextBoundary = (after: number, step: number) => (Math.floor(after / step) + 1) * step;
-    /** Tick at the cadence until a delivery is recorded. */
+    /** Tick at the cadence, or at a re-read when one comes first, until a delivery is recorded. */
     const waitForDelivery = async (changeAt: number, step: number): Promise<Sample> => {
       for (let polls = 1; polls <= MAX_TICKS; polls++) {
-        const at = nextBoundary(clock.now().getTime(), step);
+        const at = Math.min(nextBoundary(clock.now().getTime(), step), rechecks.nextAt() ?? Number.POSITIVE_INFINITY);
         const { t0, t1 } = await tick(at);
         if (recorded.length > 0) return { scheduleS: (at - changeAt) / 1000, processingToFirstMs: recorded[0]!.real - t0, cycleMs: t1 - t0, polls };
       }

@@ -4,9 +4,10 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { noMetrics } from '../../shared/app/pipeline-metrics.js';
-import { runPollCycle, type PipelineDeps } from '../../shared/app/poll-cycle.js';
+import { runPollCycle, type CycleReport, type PipelineDeps } from '../../shared/app/poll-cycle.js';
 import { cycleSlots, dueInCycle, POLL_GROUPS, sourcesOfGroup, type PollGroup } from '../../shared/app/poll-groups.js';
-import { isPolled } from '../../shared/config/schema.js';
+import { RecheckSchedule } from '../../shared/app/recheck.js';
+import { isPolled, type PolledSourceConfig } from '../../shared/config/schema.js';
 import { readSource } from '../../shared/sources/read-source.js';
 import { awsPipeline, type AwsPipeline } from '../common/aws-deps.js';
 import { awsScheduledRuntime, leadOrStandBy, type ScheduledRuntime } from '../common/scheduled.js';
@@ -30,6 +31,8 @@ export interface PollResult {
   group?: PollGroup;
   /** Cycles run by this invocation (critical: up to 4, 15 s apart). */
   cycles: number;
+  /** Re-reads that confirmed (or dismissed) a change seconds after it was first read, between the cycles. */
+  rechecks: number;
   /** Multi-region: another region holds the lease; nothing was read. */
   standby?: true;
   /** Summed over the cycles. */
@@ -75,6 +78,7 @@ export function createPollHandler(deps: PipelineDeps, runtime: Partial<PollRunti
       at: started.toISOString(),
       ...(group ? { group } : {}),
       cycles: 0,
+      rechecks: 0,
       sources: 0,
       failedSources: 0,
       transitions: 0,
@@ -90,6 +94,25 @@ export function createPollHandler(deps: PipelineDeps, runtime: Partial<PollRunti
     const reserveMs = Math.max(0, ...pool.map((s) => s.timeoutMs)) + CYCLE_RESERVE_MS;
     // Push sources' standing status counts once a minute: in the standard group's cycle only.
     const withPushSources = group !== 'critical';
+
+    const rechecks = new RecheckSchedule(config.thresholds);
+    const count = (r: CycleReport, read: readonly PolledSourceConfig[], scheduled: ReadonlySet<string>, context: Record<string, unknown>) => {
+      rechecks.afterCycle(deps.clock.now().getTime(), read, scheduled, new Set(r.awaitingConfirmation));
+      const failed = r.sources.filter((s) => s.kind === 'failed').length;
+      const cycle = {
+        sources: r.sources.length,
+        failedSources: failed,
+        transitions: r.componentTransitions.length + r.serviceTransitions.length,
+        notices: r.notices.length,
+        sent: r.sent.length,
+        failedDeliveries: r.failed.length,
+      };
+      for (const k of Object.keys(cycle) as Array<keyof typeof cycle>) result[k] += cycle[k];
+      metrics.pollCycle(group ?? 'standard', { polled: cycle.sources, failed });
+      metrics.deliveries({ sent: cycle.sent, failed: cycle.failedDeliveries });
+      metrics.flush();
+      deps.log.info('poll cycle', { group, ...context, ...cycle, egressSuspected: r.egressSuspected });
+    };
 
     for (const [i, slot] of slots.entries()) {
       const now = deps.clock.now().getTime();
@@ -109,22 +132,20 @@ export function createPollHandler(deps: PipelineDeps, runtime: Partial<PollRunti
         lambdaRemainingMs || next ? () => Math.min(remainingMs(), next ? next.getTime() - deps.clock.now().getTime() : Number.POSITIVE_INFINITY) : undefined,
       );
       const due = group ? dueInCycle(pool, group, slot) : pool;
-      const r = await runPollCycle(deps, due, { withPushSources });
-      const failed = r.sources.filter((s) => s.kind === 'failed').length;
-      const cycle = {
-        sources: r.sources.length,
-        failedSources: failed,
-        transitions: r.componentTransitions.length + r.serviceTransitions.length,
-        notices: r.notices.length,
-        sent: r.sent.length,
-        failedDeliveries: r.failed.length,
-      };
+      count(await runPollCycle(deps, due, { withPushSources }), due, new Set(due.map((s) => s.id)), { cycle: i + 1, slot: slot.toISOString() });
       result.cycles++;
-      for (const k of Object.keys(cycle) as Array<keyof typeof cycle>) result[k] += cycle[k];
-      metrics.pollCycle(group ?? 'standard', { polled: cycle.sources, failed });
-      metrics.deliveries({ sent: cycle.sent, failed: cycle.failedDeliveries });
-      metrics.flush();
-      deps.log.info('poll cycle', { group, cycle: i + 1, slot: slot.toISOString(), ...cycle, egressSuspected: r.egressSuspected });
+
+      // Fast confirmation: re-read what awaits confirmation before the next slot (or the next
+      // invocation), while the function has the time for it.
+      const windowEnd = (next ?? new Date(slot.getTime() + intervalMs)).getTime();
+      for (let at = rechecks.nextAt(); at !== undefined && at < windowEnd; at = rechecks.nextAt()) {
+        const wait = Math.max(0, at - deps.clock.now().getTime());
+        if (remainingMs() - wait < reserveMs) break;
+        if (wait > 0) await sleep(wait);
+        const again = rechecks.takeDue(deps.clock.now().getTime());
+        count(await runPollCycle(deps, again, { withPushSources: false }), again, new Set(), { cycle: i + 1, recheck: again.map((s) => s.id) });
+        result.rechecks++;
+      }
     }
     return result;
   };

@@ -1,6 +1,6 @@
 import { isPolled, type PolledSourceConfig } from '../config/schema.js';
 import { MINUTE, type Clock } from '../domain/clock.js';
-import { applyObservation, componentStatesEqual, initialComponentState, lastReadStatus } from '../domain/component.js';
+import { applyObservation, awaitsConfirmation, componentStatesEqual, initialComponentState, lastReadStatus } from '../domain/component.js';
 import { DialtoneError } from '../domain/errors.js';
 import type { Model } from '../domain/model.js';
 import type { Observation } from '../domain/observation.js';
@@ -65,6 +65,8 @@ export interface CycleReport extends EvaluationReport {
    * only what could change and ran only the incidents' clocks (see runPollCycle).
    */
   fullEvaluation: boolean;
+  /** Polled sources read this cycle with a component awaiting confirmation: read them again soon (RecheckSchedule). */
+  awaitingConfirmation: string[];
 }
 
 /** What applying observations needs: the pipeline without the fetch. */
@@ -316,6 +318,7 @@ export async function runPollCycle(
     egressSuspected: ops.egressSuspected,
     opsAlerts: ops.changed,
     fullEvaluation: evaluation.full,
+    awaitingConfirmation: [...activeById.values()].filter((s) => s.components.some((c) => awaitsConfirmation(stateOf(c.id)))).map((s) => s.id),
     sent: [...evaluation.report.sent, ...opsDeliveries.sent],
     failed: [...evaluation.report.failed, ...opsDeliveries.failed],
   };

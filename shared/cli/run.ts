@@ -7,6 +7,7 @@ import { AwsDeliveryChannels } from '../adapters/delivery-channels.js';
 import { readDeliveryEnv } from '../config/delivery-env.js';
 import { buildModel } from '../domain/model.js';
 import { runPollCycle } from '../app/poll-cycle.js';
+import { RecheckSchedule } from '../app/recheck.js';
 import type { MonitoringConfig } from '../config/schema.js';
 import { systemClock } from '../domain/clock.js';
 import { dueSources, startLocalPipeline } from './local-pipeline.js';
@@ -48,12 +49,17 @@ export async function runLive(opts: RunOptions): Promise<void> {
   });
   opts.print(`dialtone run: ${opts.config.sources.length} source(s), ${opts.config.services.length} service(s); store ${opts.dataDir}; delivery ${opts.deliver === 'aws' ? 'AWS (SNS, SES, EventBridge as configured)' : opts.deliveryLogFile}`);
   let prev: number | undefined;
+  // A read that would change a component is confirmed seconds later, not an interval later.
+  const rechecks = new RecheckSchedule(opts.config.thresholds);
   try {
     do {
       const now = systemClock.now().getTime();
-      const due = dueSources(opts.config, prev, now);
+      const scheduled = dueSources(opts.config, prev, now);
+      rechecks.drop(scheduled.map((s) => s.id));
+      const due = [...scheduled, ...rechecks.takeDue(now)];
       if (due.length > 0) {
         const r = await runPollCycle(pipeline.deps, due);
+        rechecks.afterCycle(systemClock.now().getTime(), due, new Set(scheduled.map((s) => s.id)), new Set(r.awaitingConfirmation));
         for (const t of [...r.componentTransitions, ...r.serviceTransitions]) opts.print(`${r.at}  ${t.subject} ${t.id}: ${t.from} -> ${t.to}`);
         for (const n of r.notices) opts.print(`${r.at}  incident ${n.incidentId} ${n.phase} (${n.reason})`);
         for (const s of r.sources.filter((x) => x.kind === 'failed')) opts.print(`${r.at}  source ${s.sourceId} could not be read: ${s.error}`);

@@ -23,6 +23,13 @@ export const thresholdsSchema = z
     flapWindowMinutes: z.number().int().min(1).max(24 * 60).default(30).describe('window in which confirmed changes are counted for flap damping'),
     flapMaxChanges: z.number().int().min(2).max(100).default(4).describe('more confirmed changes than this inside the window and the component is held as flapping'),
     flapStableMinutes: z.number().int().min(1).max(24 * 60).default(15).describe('a flapping component is released once its reads have not changed for this long'),
+    recheckSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(300)
+      .default(5)
+      .describe('a read that would change a component is confirmed by reading its source again this many seconds later, not at the next interval (0 = at the next interval)'),
   })
   .strict();
 

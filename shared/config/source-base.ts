@@ -26,6 +26,13 @@ export const polledFields = {
   url: z.url({ protocol: /^https?$/ }),
   everySeconds: z.number().int().min(5).max(3600).default(60),
   timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+  recheckSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(300)
+    .optional()
+    .describe('when a read would change a component, read this source again after this many seconds instead of at the next interval (default thresholds.recheckSeconds; 0 = wait for the interval)'),
   maxBytes: z.number().int().min(1024).max(20 * 1024 * 1024).default(2 * 1024 * 1024),
   group: z
     .enum(['critical', 'standard'])

@@ -146,3 +146,19 @@ export function componentStatesEqual(a: ComponentState, b: ComponentState): bool
     a.lastReadChangeAt === b.lastReadChangeAt
   );
 }
+
+/**
+ * Fast confirmation: a component with a candidate status (a read that would change it, not yet
+ * confirmed) is worth reading again soon, so the `openAfter` / `closeAfter` agreeing reads come
+ * seconds apart instead of an interval apart. Not for an unreadable candidate (a failing upstream
+ * is not read harder: its backoff rules) nor while the component is held as flapping (its release
+ * waits for quiet, not for reads).
+ */
+export function awaitsConfirmation(state: ComponentState): boolean {
+  return state.candidate !== undefined && state.candidate !== 'unknown' && state.flappingSince === undefined;
+}
+
+/** How many re-reads one scheduled read may add: the reads a confirmation still needs after it. */
+export function rechecksPerRead(t: HysteresisThresholds): number {
+  return Math.max(t.openAfter, t.closeAfter) - 1;
+}

@@ -130,6 +130,24 @@ describe('poll handler: groups and cadence', () => {
     }
   });
 
+  test('fast confirmation: a read that would change a component is read again 5 s later in the same invocation, and confirms', async () => {
+    const p = await startTestPipeline(groupedConfig(), '2026-09-29T00:05:00Z');
+    try {
+      const run = createPollHandler(p.deps, { sleep: async (ms) => p.clock.advance(ms) });
+      await run({ group: 'critical', scheduledTime: '2026-09-29T00:05:00Z' });
+      p.clock.set('2026-09-29T00:06:00Z');
+      p.upstream.set('routing', 'major_outage');
+      const reads = p.upstream.reads;
+      const r = await run({ group: 'critical', scheduledTime: '2026-09-29T00:06:00Z' }, () => 65_000);
+      // slot 0 s: first bad read; re-read at 5 s confirms (openAfter 2) before the 15 s slot
+      expect(r.rechecks).toBeGreaterThanOrEqual(1);
+      expect(r.transitions).toBeGreaterThan(0);
+      expect(p.upstream.reads - reads).toBe(r.cycles + r.rechecks);
+    } finally {
+      await p.stop();
+    }
+  });
+
   test('standby in a multi-region pair: nothing read, a Standby metric instead of a cycle', async () => {
     const p = await startTestPipeline(groupedConfig());
     try {
