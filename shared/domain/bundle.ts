@@ -4,7 +4,7 @@ import { isDark, isImpaired } from './nena.js';
 import type { Channel, Notice, Phase } from './records.js';
 import type { Rendered } from './render.js';
 import type { Route } from './routing.js';
-import { composeSms, dialable, fitsOneSms, SUBJECT_LIMIT, toGsm7, truncate } from './text.js';
+import { composeSms, dialable, moreByEmail, smsName, SUBJECT_LIMIT, truncate, type NameFit } from './text.js';
 import { stateWords } from './words.js';
 
 /**
@@ -57,7 +57,7 @@ interface Entry {
   dark: boolean;
   near: boolean;
   name: string;
-  text: string;
+  text: (name: NameFit) => string;
   /** The state word (DOWN, PARTIAL, …). */
   state: string;
   /** Postal code of the service's state. */
@@ -76,7 +76,9 @@ function neighbourEntries(parts: readonly BundlePart[], model: Model, final: boo
       if (!svc || !s || seen.has(id)) continue;
       const dark = !final && isDark(s.state);
       const fallback = svc.fallbackNumbers[0];
-      const text = final ? `${svc.name} ${svc.state}` : dark ? `${svc.name} ${svc.state}${fallback ? ` ${dialable(fallback)}` : ''}` : `${svc.name} ${svc.state} ${stateWords(s.state)}`;
+      const sms = smsName(svc.name, svc.id);
+      const text = (name: NameFit) =>
+        final ? `${name(sms)} ${svc.state}` : dark ? `${name(sms)} ${svc.state}${fallback ? ` ${dialable(fallback)}` : ''}` : `${name(sms)} ${svc.state} ${stateWords(s.state)}`;
       seen.set(id, { dark, near: true, name: svc.name, text, state: stateWords(s.state), usState: svc.state });
     }
   }
@@ -93,7 +95,8 @@ function serviceEntries(parts: readonly BundlePart[], model: Model, final: boole
       if (!svc || seen.has(id)) continue;
       if (onlyDark ? !isDark(s.worst) : !final && !isImpaired(s.state) && notice.incident.kind !== 'maintenance') continue;
       const near = r.jurisdictions.fips.includes(svc.fips) || r.jurisdictions.states.includes(svc.state);
-      const text = final || notice.incident.kind === 'maintenance' ? `${svc.name} ${svc.state}` : `${svc.name} ${svc.state} ${stateWords(s.state)}`;
+      const sms = smsName(svc.name, svc.id);
+      const text = (name: NameFit) => (final || notice.incident.kind === 'maintenance' ? `${name(sms)} ${svc.state}` : `${name(sms)} ${svc.state} ${stateWords(s.state)}`);
       seen.set(id, { dark: !final && isDark(s.state), near, name: svc.name, text, state: stateWords(s.state), usState: svc.state });
     }
   }
@@ -101,28 +104,16 @@ function serviceEntries(parts: readonly BundlePart[], model: Model, final: boole
 }
 
 /**
- * "<head> e1; e2; +N more. <extras> <ref>" with as many entries as fit one segment; optional
- * extras go first when space is short, the reference last of all.
+ * "<head> e1; e2; +N more, see email. <extras> <ref>" with as many entries as fit one segment:
+ * names shorten first, optional extras go next, then entries; the reference is never cut.
  */
-function fitList(head: string, entries: readonly string[], extras: readonly string[], ref: string): string {
-  const clean = entries.map(toGsm7);
-  const build = (k: number, withExtras: boolean, withRef: boolean) => {
-    const listed = clean.slice(0, k).join('; ');
-    const rest = clean.length - k;
-    const list = k === 0 ? (rest > 0 ? `${rest} listed by email.` : '') : `${listed}${rest > 0 ? `; +${rest} more.` : '.'}`;
-    return [toGsm7(head), list, ...(withExtras ? extras.map(toGsm7) : []), withRef ? toGsm7(ref) : ''].filter(Boolean).join(' ');
-  };
-  for (const [withExtras, withRef] of [
-    [true, true],
-    [false, true],
-    [false, false],
-  ] as const) {
-    if (!fitsOneSms(build(Math.min(1, clean.length), withExtras, withRef))) continue;
-    let k = Math.min(1, clean.length);
-    while (k < clean.length && fitsOneSms(build(k + 1, withExtras, withRef))) k++;
-    return build(k, withExtras, withRef);
-  }
-  return composeSms([{ text: build(0, false, true) }]);
+function fitList(head: string, entries: ReadonlyArray<string | ((name: NameFit) => string)>, extras: readonly string[], ref: string): string {
+  return composeSms([
+    { text: head },
+    { list: entries, more: moreByEmail },
+    ...extras.map((text) => ({ text, optional: true })),
+    { text: ref, keep: true },
+  ]);
 }
 
 function commonWord(entries: readonly Entry[], fallback: string): string {
@@ -159,7 +150,7 @@ function renderBundleSms(parts: readonly BundlePart[], model: Model): string {
       const entries = serviceEntries(parts, model, final, true);
       const states = [...new Set(entries.map((e) => e.usState))].sort();
       const lead = `${plural(ids.length, 'incident')}, ${plural(entries.length, 'PSAP')} ${final ? 'restored' : 'dark'}${states.length ? ` in ${states.slice(0, 4).join(', ')}${states.length > 4 ? ` +${states.length - 4}` : ''}` : ''}:`;
-      return fitList(head(lead), entries.map((e) => `${e.name} ${e.usState}`), ['Details by email.'], ref);
+      return fitList(head(lead), entries.map((e) => (name: NameFit) => `${name(smsName(e.name))} ${e.usState}`), ['Details by email.'], ref);
     }
     default: {
       const entries = serviceEntries(parts, model, final, false);

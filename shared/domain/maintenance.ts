@@ -26,15 +26,24 @@ function zoneOffset(utcMs: number, timeZone: string): number {
   return Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second')) - Math.floor(utcMs / 1000) * 1000;
 }
 
-/** The UTC instant of a local wall time ("2026-10-04T02:00") in a zone; twice refined for DST edges. */
+/**
+ * The UTC instant of a local wall time ("2026-10-04T02:00") in a zone, by the Temporal
+ * "compatible" rule: a wall time skipped by a spring-forward change is read with the offset
+ * before the change (so 02:30 in a 02:00→03:00 gap is 03:30 after it: the window starts late,
+ * never an hour early); a wall time repeated by a fall-back change is its first occurrence.
+ */
 export function zonedToUtc(local: string, timeZone: string): number {
   const [date, time] = local.split('T') as [string, string];
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   const [hh, mm] = time.split(':').map(Number) as [number, number];
   const wall = Date.UTC(y, m - 1, d, hh, mm);
-  let utc = wall - zoneOffset(wall, timeZone);
-  utc = wall - zoneOffset(utc, timeZone);
-  return utc;
+  // The offsets a day either side: a zone changes its offset at most once in that span.
+  const before = zoneOffset(wall - DAY, timeZone);
+  const after = zoneOffset(wall + DAY, timeZone);
+  const valid = [...new Set([before, after])].map((o) => wall - o).filter((utc) => zoneOffset(utc, timeZone) === wall - utc);
+  if (valid.length > 0) return Math.min(...valid);
+  // In the gap: no instant shows this wall time; the offset in force before the change applies.
+  return wall - before;
 }
 
 /** The local calendar date ("2026-10-04") of an instant in a zone. */

@@ -5,7 +5,7 @@ import { isDark } from './nena.js';
 import type { AffectedService, Channel, Notice } from './records.js';
 import type { Route } from './routing.js';
 import { KIND_WORDS, stateWords } from './words.js';
-import { clockTime, composeSms, dialable, durationText, fullTime, SUBJECT_LIMIT, truncate } from './text.js';
+import { clockTime, composeSms, dialable, durationText, fullTime, moreByEmail, smsName, SUBJECT_LIMIT, truncate, type NameFit } from './text.js';
 
 /** The words one recipient gets on one channel. */
 export interface Rendered {
@@ -81,22 +81,21 @@ function renderSms(route: Route, ctx: Ctx): string {
   switch (route.recipient.role) {
     case 'psap': {
       const neighbours = route.darkNeighbours.map((id) => ctx.model.services.get(id)).filter((s) => s !== undefined);
-      const entry = (svc: ServiceConfig) => {
+      const entry = (svc: ServiceConfig) => (name: NameFit) => {
         const s = inc.services[svc.id];
         const state = s?.state ?? 'Normal';
         const fallback = svc.fallbackNumbers[0];
         return isDark(state)
-          ? `${svc.name} ${svc.state} ${stateWords(state)} since ${clockTime(s!.darkSince ?? s!.since, svc.timeZone)}${fallback ? `, fallback ${dialable(fallback)}` : ''}`
-          : `${svc.name} ${svc.state} ${stateWords(state)}`;
+          ? `${name(smsName(svc.name, svc.id))} ${svc.state} ${stateWords(state)} since ${clockTime(s!.darkSince ?? s!.since, svc.timeZone)}${fallback ? `, fallback ${dialable(fallback)}` : ''}`
+          : `${name(smsName(svc.name, svc.id))} ${svc.state} ${stateWords(state)}`;
       };
       const anyDark = neighbours.some((svc) => isDark(inc.services[svc.id]?.state ?? 'Normal'));
-      const lead = neighbours.length === 1 ? `neighbor PSAP ${entry(neighbours[0]!)}.` : `${neighbours.length} neighbor PSAPs: ${neighbours.map(entry).join('; ')}.`;
       return composeSms([
-        { text: head },
-        { text: lead },
+        { text: `${head} ${neighbours.length === 1 ? 'neighbor PSAP' : `${neighbours.length} neighbor PSAPs:`}` },
+        { list: neighbours.map(entry), more: moreByEmail },
         { text: anyDark ? 'Expect rollover.' : '' },
-        { text: ref },
-        { text: anyDark ? `Ack ${ackCode(inc.id)}` : '', optional: true },
+        { text: ref, keep: true },
+        { text: anyDark ? `Ack ${ackCode(inc.id)}` : '', keep: true },
       ]);
     }
     case 'fcc-liaison': {
@@ -104,28 +103,28 @@ function renderSms(route: Route, ctx: Ctx): string {
       return composeSms([
         { text: head },
         { text: `${dark.length} PSAP(s) ${notice.reason === 'resolved' ? 'restored' : 'dark'} in ${states(ctx).join(', ')} since ${clockTime(ctx.notice.incident.openedAt, 'UTC')}.` },
-        { text: `Provider: ${causeText(ctx).provider}.`, optional: true },
+        { text: (name) => `Provider: ${name(causeText(ctx).provider)}.`, optional: true },
         { text: 'Details by email.', optional: true },
-        { text: ref },
+        { text: ref, keep: true },
       ]);
     }
     default: {
       const list = affected(ctx);
       const first = list.find((a) => isDark(a.s.state)) ?? list[0];
       const tz = zoneOf(ctx);
-      const summary =
+      const summary = (name: NameFit) =>
         notice.reason === 'resolved'
           ? `${list.length} 911 service(s) back to normal after ${durationText(ctx.notice.incident.openedAt, ctx.notice.incident.resolvedAt ?? notice.createdAt)}.`
           : first
-            ? `${first.svc.name} (${countyOf(first.svc)}) ${stateWords(first.s.state)} since ${clockTime(first.s.since, first.svc.timeZone)}${list.length > 1 ? `; ${list.length} services in ${states(ctx).join(', ')}` : ''}.`
+            ? `${name(smsName(first.svc.name, first.svc.id))} (${name(countyOf(first.svc))}) ${stateWords(first.s.state)} since ${clockTime(first.s.since, first.svc.timeZone)}${list.length > 1 ? `; ${list.length} services in ${states(ctx).join(', ')}` : ''}.`
             : '';
       const next = nextUpdateBy(ctx.notice.incident, ctx.policy);
       return composeSms([
         { text: head },
         { text: summary },
-        { text: `Upstream: ${causeText(ctx).provider} outage.`, optional: true },
+        { text: (name) => `Upstream: ${name(causeText(ctx).provider)} outage.`, optional: true },
         { text: next ? `Next update by ${clockTime(next, tz)}.` : '', optional: true },
-        { text: ref },
+        { text: ref, keep: true },
       ]);
     }
   }
@@ -247,10 +246,10 @@ function renderMaintenance(channel: Channel, ctx: Ctx): Rendered {
     return {
       text: composeSms([
         { text: `911 ${label}:` },
-        { text: ended ? `${what} maintenance is over.` : `${what}, ${span}, planned.` },
-        { text: names.length ? `Affects ${names.join('; ')}.` : '', optional: true },
+        { text: (name) => (ended ? `${name(what)} maintenance is over.` : `${name(what)}, ${span}, planned.`) },
+        { text: (name) => (list.length ? `Affects ${list.map((a) => `${name(smsName(a.svc.name, a.svc.id))} ${a.svc.state}`).join('; ')}.` : ''), optional: true },
         { text: ended ? '' : 'A real outage still alerts.', optional: true },
-        { text: `Ref ${inc.id}` },
+        { text: `Ref ${inc.id}`, keep: true },
       ]),
     };
   }

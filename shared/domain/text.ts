@@ -60,20 +60,122 @@ export function fitsOneSms(text: string): boolean {
   return m.encodingName === 'GSM-7' && m.segmentsCount === 1;
 }
 
+/** Shortens a name to the budget composeSms is trying (the whole name while the text fits). */
+export type NameFit = (name: string) => string;
+type Words = string | ((name: NameFit) => string);
+
+export interface SmsPart {
+  /** Plain text, or text built around names (PSAP, county, provider) that may be shortened. */
+  text: Words;
+  /** Dropped (last first) when the text does not fit with shortened names. */
+  optional?: boolean;
+  /** Never cut nor dropped: the incident id, the ack code, a fallback number. */
+  keep?: boolean;
+}
+
+/** Entries listed as many as fit ("a; b; +3 more, see email."), most important first. */
+export interface SmsList {
+  list: ReadonlyArray<Words>;
+  /** Stands for the entries left out; `listed` is 0 when none fit at all. */
+  more: (left: number, listed: number) => string;
+}
+
 /**
- * Builds an SMS from parts in order, dropping optional parts (last first) until it fits one
- * segment; required parts are shortened with "..." as a last resort.
+ * A name as an SMS can carry it: characters with a plain-letter form lose their accents
+ * (ő → o), others become "?" (one for a run); a name that is mostly "?" is no name at all and
+ * `fallback` (the service id) stands for it.
  */
-export function composeSms(parts: ReadonlyArray<{ text: string; optional?: boolean }>): string {
-  const kept = parts.map((p) => ({ ...p, text: toGsm7(p.text) }));
-  const join = () => kept.map((p) => p.text).filter(Boolean).join(' ');
-  for (let i = kept.length - 1; i >= 0 && !fitsOneSms(join()); i--) if (kept[i]!.optional) kept[i]!.text = '';
-  const text = join();
-  if (fitsOneSms(text)) return text;
-  // Cut from an estimate, then by one character: extended characters take two septets.
-  let keep = Math.min(text.length, SMS_LIMIT - 3);
-  while (keep > 0 && !fitsOneSms(`${text.slice(0, keep).trimEnd()}...`)) keep--;
-  return `${text.slice(0, keep).trimEnd()}...`;
+export function smsName(name: string, fallback?: string): string {
+  const plain = [...name]
+    .map((ch) => {
+      if (typeof gsm7Septets(ch) === 'number' || GSM7_REPLACEMENTS[ch] !== undefined) return ch;
+      const bare = ch.normalize('NFKD').replace(/\p{M}/gu, '');
+      return bare !== '' && typeof gsm7Septets(bare) === 'number' ? bare : '?';
+    })
+    .join('');
+  const gsm = toGsm7(plain).replace(/\?{2,}/g, '?').replace(/\s+/g, ' ').trim();
+  const unknown = [...gsm].filter((c) => c === '?').length;
+  const letters = gsm.replace(/[\s?]/g, '').length;
+  return fallback !== undefined && (gsm === '' || unknown * 2 > letters) ? fallback : gsm || '?';
+}
+
+const cutName = (limit: number): NameFit => (name) => {
+  const gsm = smsName(name);
+  return gsm.length <= limit ? gsm : `${gsm.slice(0, Math.max(1, limit - 1)).trimEnd()}.`;
+};
+
+/** What an SMS list says for the entries it could not carry: the email has them all. */
+export const moreByEmail = (left: number, listed: number): string => (listed === 0 ? `${left} listed by email.` : `+${left} more, see email.`);
+
+/** Name budgets: down to 20 characters before any part or entry gives way, below only as a last resort. */
+const CUTS = [40, 32, 24, 20];
+const LAST_CUTS = [16, 12, 8];
+
+/**
+ * Builds one GSM-7 SMS from parts in order. When it does not fit: names are shortened first,
+ * down to 20 characters, then optional parts dropped (last first), then a list shows fewer
+ * entries with "+N more", then names shortened further; `keep` parts (incident id, ack code) are never cut or dropped,
+ * and neither is a listed entry's fallback number. Only a text whose fixed words alone overflow
+ * is cut with "...", and then before its `keep` parts.
+ */
+export function composeSms(parts: ReadonlyArray<SmsPart | SmsList>): string {
+  let longest = 0;
+  const words = (w: Words, fit: NameFit) =>
+    toGsm7(
+      typeof w === 'string'
+        ? w
+        : w((n) => {
+            longest = Math.max(longest, smsName(n).length);
+            return fit(n);
+          }),
+    );
+  const build = (limit: number, dropped: number, listed: number | undefined, kept: 'all' | 'without' | 'only' = 'all') => {
+    const fit = Number.isFinite(limit) ? cutName(limit) : smsName;
+    let optionalSeen = parts.filter((p) => 'text' in p && p.optional).length;
+    const out: string[] = [];
+    for (const p of parts) {
+      if ('list' in p) {
+        if (kept === 'only') continue;
+        const k = Math.min(listed ?? p.list.length, p.list.length);
+        const shown = p.list.slice(0, k).map((e) => words(e, fit));
+        const left = p.list.length - k;
+        out.push(left > 0 ? [...shown, toGsm7(p.more(left, k))].join('; ') : shown.length ? `${shown.join('; ')}.` : '');
+        continue;
+      }
+      if (p.optional && optionalSeen-- <= dropped) continue;
+      if (kept === 'without' ? p.keep : kept === 'only' && !p.keep) continue;
+      out.push(words(p.text, fit));
+    }
+    return out.filter(Boolean).join(' ');
+  };
+  const optional = parts.filter((p) => 'text' in p && p.optional).length;
+  const listLength = Math.max(0, ...parts.map((p) => ('list' in p ? p.list.length : 0)));
+  const whole = build(Infinity, 0, undefined);
+  if (fitsOneSms(whole)) return whole;
+  const cuts = (limits: number[]) => limits.filter((l) => l < longest);
+  const floor = Math.min(longest, CUTS[CUTS.length - 1]!);
+  const tries: Array<[number, number, number | undefined]> = [
+    ...cuts(CUTS).map((l): [number, number, undefined] => [l, 0, undefined]),
+    ...Array.from({ length: optional }, (_, i): [number, number, undefined] => [floor, i + 1, undefined]),
+    // Fewer entries, each with as much of its name as then fits.
+    ...Array.from({ length: Math.max(0, listLength - 1) }, (_, i) => listLength - 1 - i).flatMap((k) =>
+      [Infinity, ...CUTS].map((l): [number, number, number] => [l, optional, k]),
+    ),
+    ...LAST_CUTS.map((l): [number, number, number] => [l, optional, Math.min(1, listLength)]),
+    [8, optional, 0],
+  ];
+  for (const [limit, dropped, listed] of tries) {
+    const text = build(limit, dropped, listed);
+    if (fitsOneSms(text)) return text;
+  }
+  // Fixed words alone overflow: cut them, never the parts kept whole.
+  const tail = build(4, optional, 0, 'only');
+  const body = build(4, optional, 0, 'without');
+  const joined = (k: number) => [`${body.slice(0, k).trimEnd()}...`, tail].filter(Boolean).join(' ');
+  let keep = Math.min(body.length, SMS_LIMIT);
+  while (keep > 0 && !fitsOneSms(joined(keep))) keep--;
+  if (keep > 0) return joined(keep);
+  return fitsOneSms(tail) ? tail : `${tail.slice(0, SMS_LIMIT - 3)}...`;
 }
 
 export function truncate(text: string, limit: number): string {

@@ -33,7 +33,7 @@ describe('bundles: one message per recipient per phase, across incidents', () =>
 
   test.each<[string, 'sms' | 'email', RegExp]>([
     // the office's own state first (nearest), then "+N more" for the rest of both incidents
-    ['az-state', 'sms', /^911 ALERT \(suspected\): 5 911 services in 2 incidents: Maricopa Region 911 AZ DOWN; Pinal County 911 AZ DOWN; \+3 more\. Inc INC-\S+ \+1$/],
+    ['az-state', 'sms', /^911 ALERT \(suspected\): 5 911 services in 2 incidents: Maricopa Region 911 AZ DOWN; Pinal County 911 AZ DOWN; \+3 more, see email\. Inc INC-\S+ \+1$/],
     ['az-state', 'email', /^\[dialtone\] ALERT: 2 incidents - 5 911 services affected$/],
   ])('%s %s', (id, channel, expected) => {
     const parts = partsFor(id, [a, b], model, channel);
@@ -75,7 +75,7 @@ describe('bundles: one message per recipient per phase, across incidents', () =>
         .filter((r) => r.recipient.id === 'az-state')
         .map((route) => ({ notice, route, rendered: render(route, 'sms', { notice, model, policy: model.config.escalation }) })),
     );
-    expect(renderBundle(parts, 'sms', model).text).toMatch(/^911 ALL CLEAR: 5 911 services back to normal: Maricopa Region 911 AZ; Pinal County 911 AZ; Anoka County 911 MN; \+2 more\. Inc /);
+    expect(renderBundle(parts, 'sms', model).text).toMatch(/^911 ALL CLEAR: 5 911 services back to normal: Maricopa Region 911 AZ; Pinal County 911 AZ; Anoka County 911 MN; \+2 more, see email\. Inc /);
   });
 
   test.each<[string, OpsItem[], 'sms' | 'email', RegExp]>([
@@ -205,7 +205,7 @@ describe('a storm of 500 dark PSAPs through 500 causes, in one cycle', () => {
     const floor1 = sms.find((m) => m.recipient.id === 'floor-1')!.words.text;
     expect(floor1).toMatch(/^911 ALERT \(suspected\): 2 neighbor PSAPs DOWN: PSAP 0 \w\w 612-555-0000; PSAP 2 \w\w 612-555-0002\. Expect rollover\. Inc INC-\S+ \+1$/);
     const office = sms.find((m) => m.recipient.role === 'county-manager')!.words.text;
-    expect(office).toMatch(/^911 ALERT \(suspected\): 25 911 services in 25 incidents: PSAP \d+ \w\w DOWN; .*\+2\d more\. Inc INC-\S+ \+24$/);
+    expect(office).toMatch(/^911 ALERT \(suspected\): 25 911 services in 25 incidents: PSAP \d+ \w\w DOWN; .*\+2\d more, see email\. Inc INC-\S+ \+24$/);
   });
 
   test.each([
