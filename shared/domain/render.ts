@@ -237,7 +237,10 @@ function renderMaintenance(channel: Channel, ctx: Ctx): Rendered {
   const list = affected(ctx);
   const tz = zoneOf(ctx);
   const window = model.config.maintenance.find((w) => inc.causeComponentId === `maintenance:${w.id}`);
-  const what = window?.components.map((c) => model.components.get(c)).filter((c) => c !== undefined).map((c) => `${c.provider} ${c.name}`).join(', ') || 'planned work';
+  const parts = window?.components.map((c) => model.components.get(c)).filter((c) => c !== undefined) ?? [];
+  const what = parts.map((c) => `${c.provider} ${c.name}`).join(', ') || 'planned work';
+  // In an SMS the provider and the component are shortened each on its own, so both stay legible.
+  const whatFit = (name: NameFit) => parts.map((c) => `${name(c.provider)} ${name(c.name)}`).join(', ') || 'planned work';
   const ended = notice.reason === 'resolved';
   const label = ended ? 'MAINTENANCE ENDED' : 'MAINTENANCE';
   const names = list.map((a) => `${a.svc.name} ${a.svc.state}`);
@@ -246,7 +249,7 @@ function renderMaintenance(channel: Channel, ctx: Ctx): Rendered {
     return {
       text: composeSms([
         { text: `911 ${label}:` },
-        { text: (name) => (ended ? `${name(what)} maintenance is over.` : `${name(what)}, ${span}, planned.`) },
+        { text: (name) => (ended ? `${whatFit(name)} maintenance is over.` : `${whatFit(name)}, ${span}, planned.`) },
         { text: (name) => (list.length ? `Affects ${list.map((a) => `${name(smsName(a.svc.name, a.svc.id))} ${a.svc.state}`).join('; ')}.` : ''), optional: true },
         { text: ended ? '' : 'A real outage still alerts.', optional: true },
         { text: `Ref ${inc.id}`, keep: true },

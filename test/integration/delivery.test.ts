@@ -116,7 +116,7 @@ describe('delivery on the embedded store', () => {
         expect(d.incidentId).toMatch(/^BDL-\d{8}T\d{6}Z-[0-9a-f]{8}$/);
         expect(d.members!.map((m) => m.incidentId).sort()).toEqual([a, b]);
       }
-      expect(az.find((d) => d.channel === 'sms')!.text).toMatch(/^911 ALERT \(suspected\): 6 911 services in 2 incidents: Maricopa Region 911 AZ DOWN; Pinal County 911 AZ DOWN; \+4 more\. Inc INC-\S+ \+1$/);
+      expect(az.find((d) => d.channel === 'sms')!.text).toMatch(/^911 ALERT \(suspected\): 6 911 services in 2 incidents: Maricopa Region 911 AZ DOWN; Pinal County 911 AZ DOWN; \+4 more, see email\. Inc INC-\S+ \+1$/);
 
       // each member: its own record, sent, with the bundle's message id; the bundle: one record listing them
       const sms = az.find((d) => d.channel === 'sms')!;

@@ -33,7 +33,7 @@ describe('functions/poll handler', () => {
     const config = {
       ...base,
       network: { allow: ['127.0.0.1'] },
-      sources: [{ id: 'vendor', kind: 'statuspage', url, everySeconds: 60, timeoutMs: 2000, maxBytes: 65536, components: [{ id: 'routing', name: 'NG911 routing', provider: 'Meridian NG911 Inc.', match: { page: true } }] }],
+      sources: [{ id: 'vendor', kind: 'statuspage', url, everySeconds: 60, recheckSeconds: 1, timeoutMs: 2000, maxBytes: 65536, components: [{ id: 'routing', name: 'NG911 routing', provider: 'Meridian NG911 Inc.', match: { page: true } }] }],
       services: base.services.map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => d.component === 'routing') })),
       recipients: base.recipients.filter((r) => r.channels.sms).map((r) => ({ ...r, channels: { sms: r.channels.sms } })),
     };
@@ -62,10 +62,11 @@ describe('functions/poll handler', () => {
     const event = { 'detail-type': 'Scheduled Event' };
     expect(await handler(event, context)).toMatchObject({ sources: 1, failedSources: 0, transitions: 0, notices: 0, sent: 0 });
 
-    indicator = 'critical'; // page-level major outage
-    expect(await handler(event, context)).toMatchObject({ transitions: 0, notices: 0 }); // first bad read
+    // Page-level major outage: the first bad read is confirmed by a re-read a second later,
+    // in the same invocation, not at the next minute.
+    indicator = 'critical';
     const confirmed = await handler(event, context);
-    expect(confirmed).toMatchObject({ failedSources: 0, notices: 1, failedDeliveries: 0 });
+    expect(confirmed).toMatchObject({ failedSources: 0, rechecks: 1, notices: 1, failedDeliveries: 0 });
     expect(confirmed.transitions).toBeGreaterThanOrEqual(3); // the component and its dependent services
 
     // neighbours of Hennepin (Ramsey, Anoka) and Maricopa (Pinal); Hennepin's own floor is not paged
