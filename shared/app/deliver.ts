@@ -7,7 +7,7 @@ import type { Model } from '../domain/model.js';
 import { isImpaired } from '../domain/nena.js';
 import type { Channel, Delivery, DeliveryKey, Notice, Phase, Publication, PublicationKey, PublicationTarget, Transition } from '../domain/records.js';
 import { render, renderKey, type Rendered } from '../domain/render.js';
-import { routeNotice, type Route } from '../domain/routing.js';
+import { escalationUnreachable, routeNotice, type Route } from '../domain/routing.js';
 import { ackLink } from './ack.js';
 import { mapLimit, type Log } from './log.js';
 import type { DeliveryChannels, OptOuts, Sender, Store, TopicBodies } from './ports.js';
@@ -160,7 +160,7 @@ function buildDelivery(notice: Notice, route: Route, channel: Channel, model: Mo
   const { subject } = rendered;
   const linkBase = model.config.acks.linkBase;
   const text =
-    channel === 'email' && linkBase && ackSecret && notice.reason !== 'resolved' && notice.incident.kind !== 'maintenance'
+    channel === 'email' && linkBase && ackSecret && !route.acked && notice.reason !== 'resolved' && notice.incident.kind !== 'maintenance'
       ? `${rendered.text}Acknowledge online: ${ackLink(linkBase, ackSecret, notice.incidentId, route.recipient.id)}\n`
       : rendered.text;
   return newDelivery(
@@ -222,12 +222,16 @@ function unitsOfNotice(
   now: Date,
   build: (route: Route, channel: Channel) => Delivery,
   onSettled: (previous: Delivery, route: Route) => void,
+  onUnreachable: (why: string) => void = () => undefined,
 ): Unit[] {
   const { notice } = state;
   // Everyone we tried to tell before (sent or still retrying) is owed every later notice, the all-clear above all.
   const told = new Set(known.filter((d) => d.seq < notice.seq).map((d) => d.recipientId));
   const units: Unit[] = [];
-  for (const route of routeNotice(notice, model, told, acked)) {
+  const routes = routeNotice(notice, model, told, acked);
+  const unreachable = notice.reason === 'escalated' ? escalationUnreachable(routes, model) : undefined;
+  if (unreachable) onUnreachable(unreachable);
+  for (const route of routes) {
     for (const channel of route.channels) {
       const key: DeliveryKey = { incidentId: notice.incidentId, seq: notice.seq, recipientId: route.recipient.id, channel };
       const previous = known.find((d) => sameKey(d, key));
@@ -433,6 +437,10 @@ class DeliveryRun {
         (previous, route) => {
           if (previous.status === 'failed') this.needOps(s, deadLetterItem(previous, previous.error ?? 'unknown error', previous.attempts, new Date(previous.lastErrorAt ?? now)));
           if (previous.status === 'opted-out') this.needOps(s, optOutItem(route.recipient, new Date(previous.lastErrorAt ?? now)));
+        },
+        (why) => {
+          this.log.error('escalation undeliverable', { incidentId: s.notice.incidentId, seq: s.notice.seq, why });
+          this.needOps(s, { kind: 'escalation-undeliverable', id: `OPS-ESC-${s.notice.incidentId}-${s.notice.seq}`, incidentId: s.notice.incidentId, why, at: s.notice.createdAt });
         },
       ),
     );

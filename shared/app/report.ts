@@ -1,7 +1,7 @@
 import { countyLabel } from '../domain/counties.js';
 import { maskAddress, redact } from '../domain/mask.js';
 import type { Model } from '../domain/model.js';
-import type { Channel, Delivery, DeliveryStatus, Incident, NoticeReason, Phase, Transition } from '../domain/records.js';
+import type { Channel, Delivery, DeliveryStatus, Incident, Notice, NoticeReason, Phase, Transition } from '../domain/records.js';
 import { durationText } from '../domain/text.js';
 import type { Store } from './ports.js';
 
@@ -117,6 +117,8 @@ export interface AfterActionReport {
     openedAt: string;
     confirmedAt?: string;
     escalatedAt?: string;
+    /** Who the escalation reached (FCC liaisons it was sent to); empty means it reached nobody. */
+    escalation?: { at: string; reached: string[]; pending: boolean };
     resolvedAt?: string;
     /** Discovery to resolution, in whole minutes; absent while open. */
     durationMinutes?: number;
@@ -275,6 +277,7 @@ export async function buildReport(store: Store, model: Model | undefined, incide
       openedAt: incident.openedAt,
       confirmedAt: incident.confirmedAt,
       escalatedAt: incident.escalatedAt,
+      escalation: escalationOf(notices, deliveries),
       resolvedAt: incident.resolvedAt,
       durationMinutes: incident.resolvedAt ? Math.round((Date.parse(incident.resolvedAt) - Date.parse(incident.openedAt)) / 60_000) : undefined,
       duration: incident.resolvedAt ? durationText(incident.openedAt, incident.resolvedAt) : undefined,
@@ -294,6 +297,21 @@ export async function buildReport(store: Store, model: Model | undefined, incide
     },
     events,
   };
+}
+
+/** Whom the escalation notice reached: an escalation routed to nobody is reported as such, never as done. */
+function escalationOf(notices: readonly Notice[], deliveries: readonly Delivery[]): AfterActionReport['incident']['escalation'] {
+  const notice = notices.find((n) => n.reason === 'escalated');
+  if (!notice) return undefined;
+  const toLiaisons = deliveries.filter((d) => d.seq === notice.seq && d.role === 'fcc-liaison');
+  const reached = [...new Set(toLiaisons.filter((d) => d.status === 'sent').map((d) => d.recipientId))].sort();
+  return { at: notice.createdAt, reached, pending: toLiaisons.some((d) => d.status === 'pending') };
+}
+
+function escalationWords(e: AfterActionReport['incident']['escalation']): string {
+  if (!e) return 'no escalation notice on record';
+  if (e.reached.length > 0) return `sent to ${e.reached.join(', ')}`;
+  return e.pending ? 'delivery to the FCC liaison still pending' : 'UNDELIVERABLE: no FCC liaison received it';
 }
 
 /** Drops undefined fields, so JSON and equality checks see only what is known. */
@@ -350,7 +368,7 @@ export function toMarkdown(report: AfterActionReport): string {
     ['Status', `${inc.status}${inc.certainty ? ` (${inc.certainty})` : ''}`],
     ['Opened (discovered)', `${utc(inc.openedAt)} UTC`],
     ...(inc.confirmedAt ? [['Confirmed', `${utc(inc.confirmedAt)} UTC`] as [string, string]] : []),
-    ['Escalated', inc.escalatedAt ? `${utc(inc.escalatedAt)} UTC` : 'no'],
+    ['Escalated', inc.escalatedAt ? `${utc(inc.escalatedAt)} UTC, ${escalationWords(inc.escalation)}` : 'no'],
     ['Resolved', inc.resolvedAt ? `${utc(inc.resolvedAt)} UTC` : 'still open'],
     ['Duration', inc.duration ?? 'still open'],
     ['Cause', `${inc.cause.provider ? `${inc.cause.provider}: ` : ''}${named(inc.cause.name, inc.cause.componentId)}`],

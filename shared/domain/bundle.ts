@@ -222,7 +222,8 @@ export function renderBundle(parts: readonly BundlePart[], channel: Channel, mod
  */
 export type OpsItem =
   | { kind: 'opted-out'; id: string; recipientId: string; recipientName: string; maskedPhone: string; otherChannel: boolean; at: string }
-  | { kind: 'dead-letter'; id: string; what: string; error: string; attempts: number; at: string };
+  | { kind: 'dead-letter'; id: string; what: string; error: string; attempts: number; at: string }
+  | { kind: 'escalation-undeliverable'; id: string; incidentId: string; why: string; at: string };
 
 function opsLine(item: OpsItem, long: boolean): string {
   if (item.kind === 'opted-out') {
@@ -231,6 +232,10 @@ function opsLine(item: OpsItem, long: boolean): string {
       ? `${item.recipientName} (${item.recipientId}): SMS number ${item.maskedPhone} is opted out (it replied STOP), so SNS drops every SMS to it; ${fate}. Ask them to reply START, or opt the number in (aws sns opt-in-phone-number, once every 30 days).`
       : `${item.recipientId} SMS opted out, ${item.otherChannel ? 'email used' : 'NOT REACHED'}`;
   }
+  if (item.kind === 'escalation-undeliverable')
+    return long
+      ? `ESCALATION UNDELIVERABLE: ${item.incidentId} met the escalation policy, but ${item.why}. Tell the FCC liaison by hand and fix the roster.`
+      : `escalation of ${item.incidentId} UNDELIVERABLE`;
   return long ? `DEAD LETTER: ${item.what} failed ${plural(item.attempts, 'attempt')}; last error: ${item.error}` : `dead letter ${item.what}`;
 }
 
@@ -247,13 +252,24 @@ export function renderOpsItems(items: readonly OpsItem[], channel: Channel): Ren
           { text: `Ref ${single.id}`, optional: true },
         ]),
       };
+    if (single?.kind === 'escalation-undeliverable')
+      return {
+        text: composeSms([
+          { text: `dialtone OPS: ESCALATION UNDELIVERABLE for ${single.incidentId}:` },
+          { text: `${single.why}.` },
+          { text: 'Tell the FCC liaison by hand.', optional: true },
+        ]),
+      };
     if (single?.kind === 'dead-letter')
       return { text: composeSms([{ text: `dialtone OPS: DEAD LETTER ${single.what}, ${single.attempts} attempts.` }, { text: `Error: ${single.error}`, optional: true }]) };
     return { text: fitList(`dialtone OPS: ${items.length} delivery problems:`, items.map((i) => opsLine(i, false)), ['Details by email.'], '') };
   }
   const dead = items.filter((i) => i.kind === 'dead-letter').length;
-  const optedOut = items.length - dead;
-  const what = [dead ? plural(dead, 'dead letter') : '', optedOut ? plural(optedOut, 'opted-out number') : ''].filter(Boolean).join(', ');
+  const undeliverable = items.filter((i) => i.kind === 'escalation-undeliverable').length;
+  const optedOut = items.length - dead - undeliverable;
+  const what = [undeliverable ? plural(undeliverable, 'undeliverable escalation') : '', dead ? plural(dead, 'dead letter') : '', optedOut ? plural(optedOut, 'opted-out number') : '']
+    .filter(Boolean)
+    .join(', ');
   const subject = truncate(`[dialtone] OPS: ${what}`, SUBJECT_LIMIT);
   const body = [
     `dialtone ops alert - delivery problems (${what})`,

@@ -164,15 +164,35 @@ export function noAckEscalationDue(incident: Incident, now: Date, policy: Escala
   return agencyAcks === 0 && now.getTime() - Date.parse(incident.openedAt) >= policy.noAckMinutes * MINUTE;
 }
 
-/** FCC 4.9(h): updates no more than 2 h apart (configurable, never longer). */
-export function reminderDue(incident: Incident, now: Date, policy: EscalationPolicy): boolean {
-  if (incident.status !== 'open' || !incident.lastNoticeAt) return false;
-  return now.getTime() - Date.parse(incident.lastNoticeAt) >= policy.updateEveryMinutes * MINUTE;
+/**
+ * How early a reminder is issued before its deadline: evaluation runs once a cycle and delivery
+ * takes its turn in the queue, so a reminder issued exactly at the deadline would arrive after it.
+ */
+export function reminderLeadMs(policy: EscalationPolicy): number {
+  return Math.min(REMINDER_LEAD_MS, (policy.updateEveryMinutes * MINUTE) / 4);
+}
+const REMINDER_LEAD_MS = 3 * MINUTE;
+
+/** The update clock: the last notice everyone told received (older records: the last notice). */
+function lastUpdate(incident: Incident): string | undefined {
+  return incident.lastUpdateAt ?? incident.lastNoticeAt;
 }
 
+/**
+ * FCC 4.9(h): updates no more than 2 h apart (configurable, never longer), to every recipient told,
+ * acknowledged or not. Due `reminderLeadMs` before the promised time, so it arrives by then.
+ */
+export function reminderDue(incident: Incident, now: Date, policy: EscalationPolicy): boolean {
+  const last = lastUpdate(incident);
+  if (incident.status !== 'open' || !last) return false;
+  return now.getTime() - Date.parse(last) >= policy.updateEveryMinutes * MINUTE - reminderLeadMs(policy);
+}
+
+/** The time the next update is promised by (what notices print as "next update by"). */
 export function nextUpdateBy(incident: Incident, policy: EscalationPolicy): string | undefined {
-  if (incident.status !== 'open' || !incident.lastNoticeAt) return undefined;
-  return new Date(Date.parse(incident.lastNoticeAt) + policy.updateEveryMinutes * MINUTE).toISOString();
+  const last = lastUpdate(incident);
+  if (incident.status !== 'open' || !last) return undefined;
+  return new Date(Date.parse(last) + policy.updateEveryMinutes * MINUTE).toISOString();
 }
 
 function phaseOf(reason: NoticeReason): Phase {
@@ -188,7 +208,7 @@ export function issueNotice(incident: Incident, reason: NoticeReason, now: Date)
     ...incident,
     noticeSeq: incident.noticeSeq + 1,
     lastNoticeAt: at,
-    ...(reason === 'escalated' ? { escalatedAt: at } : {}),
+    ...(reason === 'escalated' ? { escalatedAt: at } : { lastUpdateAt: at }),
   };
   return { incident: next, notice: { incidentId: incident.id, seq: next.noticeSeq, phase: phaseOf(reason), reason, createdAt: at, incident: next } };
 }

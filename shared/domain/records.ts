@@ -102,6 +102,11 @@ export interface Incident {
   /** Sequence number of the last notice issued (0 = none yet). */
   noticeSeq: number;
   lastNoticeAt?: string;
+  /**
+   * When everyone told last heard a notice: the update clock. An escalation, which only the FCC
+   * liaisons receive, does not move it.
+   */
+  lastUpdateAt?: string;
   version: number;
 }
 

@@ -64,7 +64,7 @@ function causeText(ctx: Ctx): { provider: string; component: string } {
  */
 export function renderKey(route: Route, channel: Channel): string {
   const { role, jurisdictions } = route.recipient;
-  return `${channel}|${role}|${route.darkNeighbours.join(',')}|${jurisdictions.fips.join(',')}|${jurisdictions.states.join(',')}`;
+  return `${channel}|${role}|${route.acked ? 'acked' : ''}|${route.darkNeighbours.join(',')}|${jurisdictions.fips.join(',')}|${jurisdictions.states.join(',')}`;
 }
 
 export function render(route: Route, channel: Channel, ctx: Omit<Ctx, 'route'>): Rendered {
@@ -95,7 +95,7 @@ function renderSms(route: Route, ctx: Ctx): string {
         { list: neighbours.map(entry), more: moreByEmail },
         { text: anyDark ? 'Expect rollover.' : '' },
         { text: ref, keep: true },
-        { text: anyDark ? `Ack ${ackCode(inc.id)}` : '', keep: true },
+        { text: anyDark && !route.acked ? `Ack ${ackCode(inc.id)}` : '', keep: true },
       ]);
     }
     case 'fcc-liaison': {
@@ -225,7 +225,7 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
       : []),
     '',
     next ? `Next update: by ${fullTime(next, tz)}.` : notice.reason === 'resolved' ? 'This is the final notice for this incident.' : '',
-    notice.reason === 'resolved' ? '' : `Acknowledge: reply ACK ${ackCode(inc.id)}.`,
+    notice.reason === 'resolved' ? '' : route.acked ? 'You acknowledged this incident; updates continue until the final notice.' : `Acknowledge: reply ACK ${ackCode(inc.id)}.`,
   ].filter((line, i, all) => !(line === '' && all[i - 1] === ''));
   return { subject, text: `${body.join('\n').trimEnd()}\n` };
 }

@@ -10,6 +10,8 @@ export interface Route {
   /** For role psap: the PSAPs next to (or backed up by) the recipient's PSAP that went dark in this incident. */
   darkNeighbours: string[];
   channels: Channel[];
+  /** The recipient acknowledged the incident: its texts stop asking for an acknowledgement. */
+  acked?: boolean;
 }
 
 function channelsOf(r: RecipientConfig): Channel[] {
@@ -38,7 +40,8 @@ export function adjacentTo(psapId: string, darkPsapIds: readonly string[], model
  * Who must know about a notice (DESIGN.md "route & render"):
  * - the neighbours and backup partner of each dark PSAP (they will get its rolled-over calls);
  * - county managers whose counties or states hold an impaired service;
- * - the FCC liaison once the incident is escalated;
+ * - the FCC liaison once the incident is escalated, whatever its `hearAt`: the escalation itself
+ *   is the reason it hears;
  * - an escalation notice goes to the FCC liaison only (everyone else already knows);
  * - everyone told before hears every later update, reminder and the all-clear, so no all-clear
  *   is ever lost;
@@ -46,7 +49,8 @@ export function adjacentTo(psapId: string, darkPsapIds: readonly string[], model
  *   (a recipient's own `hearAt` overrides its audience's);
  * - a recipient with a `minSeverity` is not newly told about a less severe incident (severity:
  *   severity.ts), but once told it hears the rest, the all-clear above all;
- * - a recipient who acknowledged gets no reminders.
+ * - a recipient who acknowledged still gets every update and reminder (the FCC's 2-hour updates
+ *   go to every PSAP told, acknowledged or not); only the request to acknowledge is left out.
  * Ops hears about blind monitors and pipeline faults, not about incidents.
  */
 export function routeNotice(notice: Notice, model: Model, previouslyNotified: ReadonlySet<string>, acked: ReadonlySet<string> = new Set()): Route[] {
@@ -63,11 +67,10 @@ export function routeNotice(notice: Notice, model: Model, previouslyNotified: Re
   const routes: Route[] = [];
   for (const r of model.recipients) {
     if (reason === 'escalated' && r.role !== 'fcc-liaison') continue;
-    // An acknowledgement stops re-notifying: no reminders (updates with news and the all-clear still go).
-    if (reason === 'reminder' && acked.has(r.id)) continue;
     let hears = previouslyNotified.has(r.id);
     // An audience configured to hear only confirmed incidents waits for corroboration.
-    const waits = (r.hearAt ?? model.config.corroboration.hearAt[r.role]) === 'confirmed' && incident.certainty !== 'confirmed';
+    const escalation = r.role === 'fcc-liaison' && incident.escalatedAt !== undefined;
+    const waits = !escalation && (r.hearAt ?? model.config.corroboration.hearAt[r.role]) === 'confirmed' && incident.certainty !== 'confirmed';
     if (reason !== 'resolved' && !waits && atLeast(severity, r.minSeverity)) {
       switch (r.role) {
         case 'psap':
@@ -85,7 +88,7 @@ export function routeNotice(notice: Notice, model: Model, previouslyNotified: Re
     }
     if (!hears) continue;
     const darkNeighbours = r.role === 'psap' && r.psap ? adjacentTo(r.psap, darkEver, model) : [];
-    routes.push({ recipient: r, darkNeighbours, channels: channelsOf(r) });
+    routes.push({ recipient: r, darkNeighbours, channels: channelsOf(r), ...(acked.has(r.id) ? { acked: true } : {}) });
   }
   return routes;
 }
@@ -108,4 +111,15 @@ function routeMaintenance(notice: Notice, model: Model, previouslyNotified: Read
     if (hears) routes.push({ recipient: r, darkNeighbours: [], channels: channelsOf(r) });
   }
   return routes;
+}
+
+/**
+ * Why an escalation notice can reach no FCC liaison (undefined when it can): routed to nobody, it
+ * must not pass silently for delivered, so ops is alerted with this reason instead.
+ */
+export function escalationUnreachable(routes: readonly Route[], model: Model): string | undefined {
+  if (routes.some((r) => r.recipient.role === 'fcc-liaison' && r.channels.length > 0)) return undefined;
+  const liaisons = model.recipients.filter((r) => r.role === 'fcc-liaison');
+  if (liaisons.length === 0) return 'no recipient has role fcc-liaison';
+  return `no FCC liaison (${liaisons.map((r) => r.id).join(', ')}) has an SMS number or email address`;
 }

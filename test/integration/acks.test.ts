@@ -37,16 +37,17 @@ describe('acknowledgements', () => {
       expect(r.sent.map((d) => d.recipientId)).toEqual(['fcc']);
     });
 
-    test('an agency replies ACK with the code from its SMS: no escalation, and no reminders to it', async () => {
+    test('an agency replies ACK with the code from its SMS: no escalation; the reminders still reach it, without asking again', async () => {
       const incident = await open();
       const reply = await acknowledgeReply(p.store, p.deps.model, { from: '651-555-0198', text: `ack ${ackCode(incident.id)} - we have it` }, p.clock.now());
       expect(reply).toMatchObject({ ok: true, duplicate: false, ack: { incidentId: incident.id, recipientId: 'ramsey-floor', via: 'reply' } });
       expect((await cycle(9)).notices).toEqual([]);
       const reminder = await cycle(21);
       expect(reminder.notices.map((n) => n.reason)).toEqual(['reminder']);
-      const reminded = new Set(reminder.sent.map((d) => d.recipientId));
-      expect(reminded.has('ramsey-floor')).toBe(false);
-      expect(reminded.has('anoka-floor')).toBe(true);
+      const sms = (id: string) => reminder.sent.find((d) => d.recipientId === id && d.channel === 'sms')?.text;
+      expect(sms('ramsey-floor')).toMatch(/^911 UPDATE/);
+      expect(sms('ramsey-floor')).not.toMatch(/Ack [A-Z0-9]{4}/);
+      expect(sms('anoka-floor')).toMatch(new RegExp(`Ack ${ackCode(incident.id)}$`));
       // the all-clear still reaches the one who acknowledged
       p.upstream.set('routing', 'operational');
       await cycle(1);

@@ -4,6 +4,7 @@ import {
   incidentId,
   issueNotice,
   openIncident,
+  nextUpdateBy,
   reminderDue,
   updateIncident,
   type ServiceView,
@@ -96,12 +97,26 @@ describe('incidents', () => {
     expect(escalationDue(incident, at(90), policy, model)).toBe(false);
   });
 
+  // Issued a few minutes early (one cycle and the delivery queue), so it arrives by the promised time.
   test.each<[number, boolean]>([
-    [119, false],
+    [116, false],
+    [117, true],
     [120, true],
   ])('a reminder is due %i minutes after the last notice: %s', (minutes, due) => {
     const { incident } = issueNotice(openIncident('routing', [view('hennepin', 'Down')], [], T0), 'opened', T0);
     expect(reminderDue(incident, at(minutes), policy)).toBe(due);
+    expect(nextUpdateBy(incident, policy)).toBe(at(120).toISOString());
+  });
+
+  test('an escalation, which only the FCC liaisons hear, does not reset the update clock of everyone else', () => {
+    const opened = issueNotice(openIncident('routing', [view('hennepin', 'Down')], [], T0), 'opened', T0).incident;
+    const escalated = issueNotice(opened, 'escalated', at(100)).incident;
+    expect(escalated.escalatedAt).toBe(at(100).toISOString());
+    expect(reminderDue(escalated, at(117), policy)).toBe(true);
+    expect(nextUpdateBy(escalated, policy)).toBe(at(120).toISOString());
+    const changed = issueNotice(escalated, 'changed', at(110)).incident;
+    expect(reminderDue(changed, at(117), policy)).toBe(false);
+    expect(nextUpdateBy(changed, policy)).toBe(at(230).toISOString());
   });
 
   test.each([

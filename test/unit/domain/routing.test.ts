@@ -53,16 +53,29 @@ describe('who hears about a notice', () => {
 
 describe('hearing at suspected or confirmed', () => {
   const strict = testModel({ corroboration: { hearAt: { psap: 'suspected', 'county-manager': 'confirmed', 'fcc-liaison': 'confirmed' } } });
-  function heard(sources: string[], told: string[] = []) {
+  function heard(sources: string[], told: string[] = [], escalated = false) {
     const inc = openIncident('routing', [view('hennepin', 'Down')], [], T0, sources);
-    const { notice } = issueNotice(issueNotice(inc, 'escalated', T0).incident, 'changed', T0);
+    const { notice } = issueNotice(escalated ? issueNotice(inc, 'escalated', T0).incident : inc, 'changed', T0);
     return routeNotice(notice, strict, new Set(told)).map((r) => r.recipient.id).sort();
   }
   test('while suspected, only the audiences that hear at "suspected" are told', () => {
     expect(heard(['vendor'])).toEqual(['anoka-floor', 'ramsey-floor']);
   });
   test('once confirmed, the others are told too', () => {
-    expect(heard(['vendor', 'agency'])).toEqual(['anoka-floor', 'fcc', 'hennepin-em', 'ramsey-floor']);
+    expect(heard(['vendor', 'agency'])).toEqual(['anoka-floor', 'hennepin-em', 'ramsey-floor']);
+    expect(heard(['vendor', 'agency'], [], true)).toEqual(['anoka-floor', 'fcc', 'hennepin-em', 'ramsey-floor']);
+  });
+  test('an escalation reaches the FCC liaison although its audience hears at "confirmed": the escalation is the reason it hears', () => {
+    expect(heard(['vendor'], [], true)).toEqual(['anoka-floor', 'fcc', 'ramsey-floor']);
+    const inc = openIncident('routing', [view('hennepin', 'Down')], [], T0, ['vendor']);
+    const { notice } = issueNotice(inc, 'escalated', T0);
+    expect(routeNotice(notice, strict, new Set()).map((r) => r.recipient.id)).toEqual(['fcc']);
+  });
+  test('a recipient who acknowledged still hears reminders, routed as acknowledged', () => {
+    const inc = issueNotice(openIncident('routing', [view('hennepin', 'Down')], [], T0, ['vendor']), 'opened', T0).incident;
+    const { notice } = issueNotice(inc, 'reminder', T0);
+    const routes = routeNotice(notice, strict, new Set(['ramsey-floor', 'anoka-floor']), new Set(['ramsey-floor']));
+    expect(Object.fromEntries(routes.map((r) => [r.recipient.id, r.acked ?? false]))).toEqual({ 'ramsey-floor': true, 'anoka-floor': false });
   });
   test('someone already told keeps hearing, confirmed or not', () => {
     expect(heard(['vendor'], ['hennepin-em'])).toEqual(['anoka-floor', 'hennepin-em', 'ramsey-floor']);

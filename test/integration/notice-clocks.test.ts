@@ -1,0 +1,86 @@
+import { acknowledgeReply } from '../../shared/app/ack.js';
+import { runPollCycle } from '../../shared/app/poll-cycle.js';
+import { buildReport, toMarkdown } from '../../shared/app/report.js';
+import { ackCode } from '../../shared/domain/incident.js';
+import type { Delivery } from '../../shared/domain/records.js';
+import { testConfig } from '../support/config.js';
+import { startTestPipeline } from '../support/pipeline.js';
+
+type Pipeline = Awaited<ReturnType<typeof startTestPipeline>>;
+const minute = 60_000;
+
+/** The largest gap, in minutes, between consecutive messages each recipient got about `incidentId` while it was open. */
+function largestGaps(sent: readonly Delivery[], incidentId: string, until: string): Map<string, number> {
+  const times = new Map<string, number[]>();
+  for (const d of sent) {
+    if (d.incidentId !== incidentId && !(d.members ?? []).some((m) => m.incidentId === incidentId)) continue;
+    const list = times.get(d.recipientId) ?? [];
+    list.push(Date.parse(d.sentAt ?? d.createdAt));
+    times.set(d.recipientId, list);
+  }
+  const gaps = new Map<string, number>();
+  for (const [id, list] of times) {
+    const sorted = [...new Set(list)].sort((a, b) => a - b).filter((t) => t <= Date.parse(until));
+    gaps.set(id, Math.max(0, ...sorted.slice(1).map((t, i) => (t - sorted[i]!) / minute)));
+  }
+  return gaps;
+}
+
+describe('the notice clocks over a long outage', () => {
+  let p: Pipeline;
+  afterEach(() => p.stop());
+
+  const runFor = async (minutes: number) => {
+    for (let i = 0; i < minutes; i++) {
+      p.clock.advance(minute);
+      await runPollCycle(p.deps);
+    }
+  };
+
+  test('a 4 h 40 min outage: every recipient told, acknowledged or not, hears at least every 120 minutes until the all-clear; the escalation does not reset their clock', async () => {
+    // Default hearAt: the FCC liaison waits for "confirmed", but the escalation itself is why it hears.
+    p = await startTestPipeline(testConfig({ corroboration: {}, escalation: { downMinutes: 100, minPsaps: 5, minStates: 5, noAckMinutes: 600, updateEveryMinutes: 120 } }));
+    await runPollCycle(p.deps);
+    p.upstream.set('routing', 'major_outage');
+    await runFor(2);
+    const [incident] = await p.store.listOpenIncidents();
+    expect(incident).toBeDefined();
+    expect(incident!.certainty).toBe('suspected');
+    const ack = await acknowledgeReply(p.store, p.deps.model, { from: '+16515550198', text: `ACK ${ackCode(incident!.id)}` }, p.clock.now());
+    expect(ack).toMatchObject({ ok: true });
+
+    await runFor(280);
+    p.upstream.set('routing', 'operational');
+    await runFor(3);
+
+    const final = await p.store.getIncident(incident!.id);
+    expect(final).toMatchObject({ status: 'resolved' });
+    const notices = await p.store.listNotices(incident!.id);
+    expect(notices.map((n) => n.reason)).toEqual(['opened', 'escalated', 'reminder', 'reminder', 'resolved']);
+
+    const gaps = largestGaps(p.sender.sent, incident!.id, final!.resolvedAt!);
+    // ramsey-floor acknowledged and still hears every reminder; the liaison hears from its escalation on.
+    expect([...gaps.keys()].sort()).toEqual(['anoka-floor', 'az-state', 'fcc', 'hennepin-em', 'pinal-floor', 'ramsey-floor']);
+    for (const [recipient, gap] of gaps) expect({ recipient, within: gap <= 120 }).toEqual({ recipient, within: true });
+    const toLiaison = p.sender.sent.filter((d) => d.recipientId === 'fcc').map((d) => d.phase);
+    expect(toLiaison).toEqual(['update', 'update', 'update', 'final']);
+
+    const report = toMarkdown(await buildReport(p.store, p.deps.model, incident!.id));
+    expect(report).toMatch(/Escalated.*UTC, sent to fcc/);
+  });
+
+  test('with no FCC liaison on the roster, an escalation is loudly undeliverable: ops is alerted and the report says so', async () => {
+    const base = testConfig({ escalation: { downMinutes: 30, minPsaps: 5, minStates: 5, noAckMinutes: 600, updateEveryMinutes: 120 } });
+    p = await startTestPipeline({ ...base, recipients: base.recipients.filter((r) => r.role !== 'fcc-liaison') });
+    await runPollCycle(p.deps);
+    p.upstream.set('routing', 'major_outage');
+    await runFor(40);
+    const [incident] = await p.store.listOpenIncidents();
+    expect(incident?.escalatedAt).toBeDefined();
+
+    const toOps = p.sender.sent.filter((d) => d.recipientId === 'ops');
+    expect(toOps.map((d) => d.text).join('\n')).toContain(`ESCALATION UNDELIVERABLE: ${incident!.id} met the escalation policy, but no recipient has role fcc-liaison`);
+    const report = toMarkdown(await buildReport(p.store, p.deps.model, incident!.id));
+    expect(report).toMatch(/Escalated.*UTC, UNDELIVERABLE: no FCC liaison received it/);
+  });
+});
