@@ -122,6 +122,14 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
     }
   }
 
+  // One open incident per service: an incident takes in a service its cause now explains only if
+  // no other open incident holds it (it joins the incident that saw it first).
+  const holder = new Map<string, string>();
+  for (const i of open.values()) {
+    if (i.kind === 'maintenance') continue;
+    for (const [id, s] of Object.entries(i.services)) if (isImpaired(s.state) && !holder.has(id)) holder.set(id, i.id);
+  }
+
   const notices: Notice[] = [];
   notices.push(...(await evaluateMaintenance(input, open)));
   for (const incident of open.values()) {
@@ -141,8 +149,13 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
     if (announced) await issue('opened');
     if (!input.clocksOnly) {
       const affected = Object.keys(next.services);
-      const updated = updateIncident(next, views, concurrentWith(affected, input), now);
+      const mine = views.filter((v) => (holder.get(v.serviceId) ?? incident.id) === incident.id);
+      const updated = updateIncident(next, mine, concurrentWith(affected, input), now);
       next = updated.incident;
+      for (const [id, s] of Object.entries(next.services)) {
+        if (isImpaired(s.state)) holder.set(id, incident.id);
+        else if (holder.get(id) === incident.id) holder.delete(id);
+      }
       if (updated.resolved) reasons.push('resolved');
       else {
         const impaired = Object.entries(next.services).filter(([, s]) => isImpaired(s.state)).map(([id]) => id);

@@ -84,3 +84,28 @@ describe('the notice clocks over a long outage', () => {
     expect(report).toMatch(/Escalated.*UTC, UNDELIVERABLE: no FCC liaison received it/);
   });
 });
+
+describe('one open incident per service', () => {
+  let p: Pipeline;
+  afterEach(() => p.stop());
+
+  test('a PSAP in an incident stays in that one when a second dependency fails: the second cause opens an incident only for the services it alone explains', async () => {
+    p = await startTestPipeline(testConfig());
+    await runPollCycle(p.deps);
+    p.upstream.set('ali', 'major_outage'); // Hennepin depends on ALI (Partial)
+    for (let i = 0; i < 2; i++) {
+      p.clock.advance(minute);
+      await runPollCycle(p.deps);
+    }
+    p.upstream.set('routing', 'major_outage'); // Hennepin and Maricopa depend on routing (Down)
+    for (let i = 0; i < 4; i++) {
+      p.clock.advance(minute);
+      await runPollCycle(p.deps);
+    }
+    const open = await p.store.listOpenIncidents();
+    const holding = (service: string) => open.filter((i) => ['Down', 'Partial'].includes(i.services[service]?.state ?? '')).map((i) => i.causeComponentId);
+    expect(holding('hennepin')).toEqual(['ali']);
+    expect(open.find((i) => i.causeComponentId === 'ali')!.services.hennepin!.state).toBe('Down');
+    expect(holding('maricopa')).toEqual(['routing']);
+  });
+});

@@ -20,6 +20,7 @@ import { isImpaired } from '../../shared/domain/nena.js';
 import type { Delivery, Transition } from '../../shared/domain/records.js';
 import { activeMaintenance } from '../../shared/domain/maintenance.js';
 import { routeNotice } from '../../shared/domain/routing.js';
+import { INVARIANTS, servicesInTwoIncidents } from './invariants.js';
 import { deriveServiceState } from '../../shared/domain/service.js';
 import type { Status } from '../../shared/domain/status.js';
 import { rosterModel } from '../../shared/app/roster.js';
@@ -324,7 +325,7 @@ async function snapshot(store: Store, model: Model): Promise<StateSnapshot> {
  * incident lists as impaired is impaired (which incident holds it depends on the order causes
  * were confirmed in, so that is not compared with the replay).
  */
-async function checkCoverage(store: Store, model: Model, when: string, violations: string[]): Promise<void> {
+async function checkCoverage(store: Store, model: Model, when: string, violations: string[], tally?: Tally): Promise<void> {
   const svcs = await store.getServiceStates([...model.services.keys()]);
   const impaired = [...svcs.values()].filter((s) => isImpaired(s.state)).map((s) => s.serviceId).sort();
   const open = (await store.listOpenIncidents()).filter((i) => i.kind !== 'maintenance');
@@ -332,6 +333,10 @@ async function checkCoverage(store: Store, model: Model, when: string, violation
   if (impaired.join() !== listed.join()) {
     violations.push(`INCIDENTS ${when}: impaired services [${impaired.join(', ')}] but open incidents list [${listed.join(', ')}] (${open.map((i) => `${i.id} cause ${i.causeComponentId}`).join('; ') || 'none open'})`);
   }
+  const twice = servicesInTwoIncidents(open);
+  tally?.add('invariant.c.oneIncidentPerService.checked');
+  tally?.add('invariant.c.oneIncidentPerService.violations', twice.length);
+  violations.push(...twice.map((v) => `${v} (${when})`));
 }
 
 // ── the case ─────────────────────────────────────────────────────────────────────────────────
@@ -380,7 +385,7 @@ export async function runCase(db: DynamoTransport, model: Model, c: FaultCase, c
     if (JSON.stringify(checkpoint) !== JSON.stringify(expectedCheckpoint)) {
       violations.push(`STATE LOST: after the timeline the store differs from a fault-free replay\n  faulty: ${JSON.stringify(checkpoint)}\n  replay: ${JSON.stringify(expectedCheckpoint)}`);
     }
-    await checkCoverage(checkStore, model, 'after the timeline', violations);
+    await checkCoverage(checkStore, model, 'after the timeline', violations, tally);
     await checkCoverage(replay.store, model, 'after the timeline (fault-free replay)', violations);
     trace.push('--- checkpoint ---');
 
@@ -410,7 +415,8 @@ export async function runCase(db: DynamoTransport, model: Model, c: FaultCase, c
     }
     violations.push(...world.unexpected.map((u) => `unexpected error (not injected): ${u}`));
     violations.push(...world.stale);
-    await timed('checks', () => checkInvariants(store, model, world, violations, tally));
+    const longestPauseMinutes = Math.max(...[...c.steps, ...c.clearSteps].map((s) => s.minutes), ...SETTLE_GAPS_MS.map((ms) => ms / MINUTE));
+    await timed('checks', () => checkInvariants(store, model, world, violations, tally, longestPauseMinutes));
     return { violations, tally, trace };
   } finally {
     for (const r of regions) r.client.destroy();
@@ -459,7 +465,7 @@ class FaultFreeReplay {
 
 const FAULTS_BETWEEN_SEND_AND_RECORD = new Set(['crash', 'throttle', 'timeout']);
 
-async function checkInvariants(store: Store, configModel: Model, world: World, violations: string[], tally: Tally): Promise<void> {
+async function checkInvariants(store: Store, configModel: Model, world: World, violations: string[], tally: Tally, longestPauseMinutes: number): Promise<void> {
   // Routing reads the roster as deliverPending does (the config plus any DynamoDB roster entries).
   const model = await rosterModel(configModel, store, silentLog);
   const incidents = await store.listIncidents();
@@ -472,6 +478,16 @@ async function checkInvariants(store: Store, configModel: Model, world: World, v
     const acked = new Set((await store.listAcks(incident.id)).map((a) => a.recipientId));
     allDeliveries.set(incident.id, deliveries);
     tally.add('notices', notices.length);
+
+    // The lifecycle's promises (invariants.ts), counted one by one.
+    const undeliverableAlerts = new Map<number, Delivery[]>();
+    for (const n of notices.filter((x) => x.reason === 'escalated')) undeliverableAlerts.set(n.seq, await store.listDeliveries(`OPS-ESC-${incident.id}-${n.seq}`));
+    for (const invariant of INVARIANTS) {
+      const found = invariant.check({ incident, notices, deliveries, undeliverableAlerts }, { model, longestPauseMinutes });
+      tally.add(`invariant.${invariant.id}.checked`);
+      tally.add(`invariant.${invariant.id}.violations`, found.length);
+      violations.push(...found);
+    }
 
     // Incidents end resolved, with notices 1..n, the first initial and the last final.
     if (incident.status !== 'resolved') violations.push(`incident ${incident.id} (${incident.causeComponentId}) still open after recovery`);

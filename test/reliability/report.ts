@@ -1,5 +1,11 @@
 /** The fault suite's counts, as `npm run test:soak` and DIALTONE_FAULTS_REPORT=1 print them. */
 import type { Tally } from '../support/faults.js';
+import { INVARIANTS } from './invariants.js';
+
+const INVARIANT_ROWS: Array<[string, string]> = [
+  ...INVARIANTS.map((i): [string, string] => [i.id, `(${i.id}) ${i.title}`]),
+  ['c.oneIncidentPerService', '(c.oneIncidentPerService) no service impaired in two open incidents'],
+];
 
 export function report(t: Tally, cases: number, wallMs: number, transport: string): string {
   const row = (label: string, value: number | string) => `  ${label.padEnd(58)} ${value}`;
@@ -34,6 +40,8 @@ export function report(t: Tally, cases: number, wallMs: number, transport: strin
     row('crash duplicates (taken by the channel, then a fault)', `${t.get('duplicates.crash')} (crash ${t.get('duplicates.crash.crash')}, throttle ${t.get('duplicates.crash.throttle')}, timeout ${t.get('duplicates.crash.timeout')})`),
     row('deliveries that gave up after 5 attempts (documented)', t.get('deliveries.gaveUp')),
     row('service states stale after a completed batch', t.get('staleServiceStates')),
+    'lifecycle invariants (violations / checked)',
+    ...INVARIANT_ROWS.map(([id, title]) => row(`  ${title}`, `${t.get(`invariant.${id}.violations`)} / ${t.get(`invariant.${id}.checked`)}`)),
     row('observed: last word to a recipient not the all-clear', t.get('observed.lastWordNotAllClear')),
     row('observed: a final notice that was not the last', t.get('observed.prematureFinalNotice')),
     row('observed: an all-clear issued while its cause was blind', t.get('observed.allClearWhileBlind')),
