@@ -42,8 +42,12 @@ interface Input {
  * Upstream trouble that is not a declared dependency of the incident's services: shown as
  * "concurrent", never as the cause (the 2020 Microsoft 365 lesson).
  */
+function dependenciesOf(services: readonly string[], input: Input): Set<string> {
+  return new Set(services.flatMap((id) => input.model.services.get(id)?.dependsOn.map((d) => d.component) ?? []));
+}
+
 function concurrentWith(services: readonly string[], input: Input): ConcurrentComponent[] {
-  const dependencies = new Set(services.flatMap((id) => input.model.services.get(id)?.dependsOn.map((d) => d.component) ?? []));
+  const dependencies = dependenciesOf(services, input);
   const out: ConcurrentComponent[] = [];
   for (const id of input.model.components.keys()) {
     const c = input.components(id);
@@ -151,7 +155,10 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
       const affected = Object.keys(next.services);
       const mine = views.filter((v) => (holder.get(v.serviceId) ?? incident.id) === incident.id);
       const updated = updateIncident(next, mine, concurrentWith(affected, input), now);
-      next = updated.incident;
+      // The concurrent label follows the model: trouble that is a declared dependency of a service
+      // the incident now lists is not "concurrent", whoever was listed first.
+      const dependencies = dependenciesOf(Object.keys(updated.incident.services), input);
+      next = { ...updated.incident, concurrent: updated.incident.concurrent.filter((c) => !dependencies.has(c.componentId)) };
       for (const [id, s] of Object.entries(next.services)) {
         if (isImpaired(s.state)) holder.set(id, incident.id);
         else if (holder.get(id) === incident.id) holder.delete(id);

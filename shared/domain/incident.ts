@@ -124,7 +124,9 @@ export function updateIncident(
     concurrent: [...incident.concurrent, ...added],
     ...(resolved ? { status: 'resolved' as const, resolvedAt: now.toISOString() } : {}),
   };
-  return { incident: next, changed: changed || added.length > 0, resolved };
+  // A new concurrent incident elsewhere rides along in the next notice; it is no news of this
+  // incident by itself (each outage re-announcing every other one is k²/2 notices in a storm).
+  return { incident: next, changed, resolved };
 }
 
 /** Distinct PSAPs currently dark in the incident (a path counts for the PSAP it belongs to). */

@@ -109,3 +109,47 @@ describe('one open incident per service', () => {
     expect(holding('maricopa')).toEqual(['routing']);
   });
 });
+
+describe('overlapping outages', () => {
+  let p: Pipeline;
+  afterEach(() => p.stop());
+
+  test('twelve single-page outages opening a minute apart: a new incident elsewhere triggers no notice of the open ones; it rides along in their next one', async () => {
+    const n = 12;
+    const ids = Array.from({ length: n }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    p = await startTestPipeline(
+      testConfig({
+        escalation: { downMinutes: 600, minPsaps: 50, minStates: 50, noAckMinutes: 600, updateEveryMinutes: 120 },
+        sources: ids.map((id) => ({ id: `src-${id}`, kind: 'statuspage', url: `http://127.0.0.1:1/${id}.json`, components: [{ id: `c-${id}`, name: `Page ${id}`, provider: `Vendor ${id}`, match: { page: true } }] })),
+        services: ids.map((id, i) => ({ id, name: `PSAP ${id}`, kind: 'psap', fips: '27053', state: 'MN', dependsOn: [{ component: `c-${id}` }], neighbours: [ids[(i + 1) % n]!] })),
+        recipients: ids.map((id) => ({ id: `${id}-floor`, name: `${id} floor`, role: 'psap', psap: id, channels: { sms: `+1612555${String(1000 + Number(id.slice(1))).slice(-4)}` } })),
+      }),
+    );
+    await runPollCycle(p.deps);
+    for (const id of ids) {
+      p.upstream.set(`c-${id}`, 'major_outage');
+      p.clock.advance(minute);
+      await runPollCycle(p.deps);
+    }
+    for (let i = 0; i < 3; i++) {
+      p.clock.advance(minute);
+      await runPollCycle(p.deps);
+    }
+    const incidents = await p.store.listIncidents();
+    expect(incidents).toHaveLength(n);
+    const notices = (await Promise.all(incidents.map((i) => p.store.listNotices(i.id)))).flat();
+    expect(notices.map((x) => x.reason)).toEqual(Array(n).fill('opened'));
+    expect(p.sender.sent.length).toBe(2 * n); // each dark PSAP's two neighbours, once
+
+    // The first one recovers: its all-clear carries the others as concurrent, never as its cause.
+    p.upstream.set(`c-${ids[0]}`, 'operational');
+    for (let i = 0; i < 2; i++) {
+      p.clock.advance(minute);
+      await runPollCycle(p.deps);
+    }
+    const first = incidents.find((i) => i.causeComponentId === `c-${ids[0]}`)!;
+    const [, final] = await p.store.listNotices(first.id);
+    expect(final).toMatchObject({ reason: 'resolved' });
+    expect(final!.incident.concurrent.map((c) => c.componentId).sort()).toEqual(ids.slice(1).map((id) => `c-${id}`));
+  });
+});

@@ -267,18 +267,17 @@ describe('the pipeline when an invocation dies or loses a race', () => {
 
   test('a notice written by an invocation that died is not mistaken for a different one: the all-clear is still issued', async () => {
     await cycle(0);
-    p.upstream.set('routing', 'partial_outage');
+    p.upstream.set('routing', 'major_outage');
     await cycle();
     await cycle(); // confirmed: incident opened, notice 1
     const [incident] = await p.store.listOpenIncidents();
     expect(incident?.noticeSeq).toBe(1);
 
-    // An office-suite outage is confirmed (concurrent: an update for the incident) while the
-    // vendor reads better; the invocation writes notice 2 ("changed") and dies before saving the
+    // The escalation clock runs out (Hennepin dark 30 min) in the cycle that first reads the
+    // vendor better; the invocation writes notice 2 ("escalated") and dies before saving the
     // incident. The scheduler retries it at once; that read confirms the recovery, so the retry
     // issues notice 2 as "resolved": the outbox already has a notice 2.
-    p.upstream.set('mail', 'major_outage');
-    await cycle();
+    await cycle(27);
     p.upstream.set('routing', 'maintenance');
     const diesAfterNotice = storeWith(p.store, {
       putNotice: async (n) => {
@@ -286,9 +285,9 @@ describe('the pipeline when an invocation dies or loses a race', () => {
         throw new Error('simulated crash');
       },
     });
-    p.clock.advance(minute);
+    p.clock.advance(3 * minute);
     await expect(runPollCycle({ ...p.deps, store: diesAfterNotice })).rejects.toThrow('simulated crash');
-    expect((await p.store.listNotices(incident!.id)).map((n) => `${n.seq} ${n.reason}`)).toEqual(['1 opened', '2 changed']);
+    expect((await p.store.listNotices(incident!.id)).map((n) => `${n.seq} ${n.reason}`)).toEqual(['1 opened', '2 escalated']);
     await runPollCycle(p.deps); // the retry, same instant
 
     const notices = await p.store.listNotices(incident!.id);

@@ -84,6 +84,20 @@ export const INVARIANTS: Invariant[] = [
       return out;
     },
   },
+  {
+    id: 'g.materialChange',
+    title: 'every "changed" notice follows a material change of its incident',
+    check({ incident, notices }) {
+      const gist = (n: Notice) =>
+        JSON.stringify([Object.entries(n.incident.services).map(([id, s]) => `${id}=${s.state}`).sort(), n.incident.certainty, n.incident.causeComponentId, n.incident.escalatedAt ?? null]);
+      const out: string[] = [];
+      for (const [i, n] of notices.entries()) {
+        if (n.reason !== 'changed' || i === 0) continue;
+        if (gist(n) === gist(notices[i - 1]!)) out.push(`NO NEWS: ${incident.id}#${n.seq} "changed" says what #${notices[i - 1]!.seq} said: ${gist(n)}`);
+      }
+      return out;
+    },
+  },
 ];
 
 /** (c) no service is impaired in two open incidents at once: checked on the open incidents at a point in time. */
