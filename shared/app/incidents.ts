@@ -116,7 +116,7 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
     if (freshViews.length === 0) continue;
     const affected = freshViews.map((v) => v.serviceId);
     affected.forEach((id) => listed.add(id));
-    const fresh = openIncident(cause, freshViews, concurrentWith(affected, input), now, supportingSources(affected, input), authoritative);
+    const fresh = openIncident(cause, freshViews, concurrentWith(affected, input), now, supportingSources(affected, input), authoritative, input.components(cause).reportedSince);
     if ((await store.createIncident(fresh)) === 'created') {
       open.set(cause, { ...fresh, version: 1 });
       log.info('incident opened', { incidentId: fresh.id, cause, services: affected });

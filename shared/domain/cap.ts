@@ -3,10 +3,11 @@ import { DialtoneError } from './errors.js';
 import { isDark, isImpaired, type ServiceState } from './nena.js';
 import type { AffectedService, Notice, Phase } from './records.js';
 import { dialable, fullTime, toGsm7, truncate } from './text.js';
-import { KIND_WORDS, stateWords } from './words.js';
+import { fccFields, outageTimes } from './fcc-fields.js';
+import { stateWords } from './words.js';
 
 /**
- * A notice as an OASIS CAP 1.2 alert (domain.md §4), following the conventions of the USA IPAWS
+ * A notice as an OASIS CAP 1.2 alert, following the conventions of the USA IPAWS
  * profile where they apply to a feed we publish ourselves (we are not an IPAWS originator):
  * times with a numeric offset and never "Z", the SAME event code TOE ("911 Telephone Outage
  * Emergency") and one area per county with a SAME geocode ("0" + county FIPS).
@@ -52,6 +53,8 @@ export interface CapService {
   state: string;
   county?: string;
   kind?: string;
+  /** For a path (text-to-911, ALI/ANI, voice): the name of the PSAP it leads to. */
+  psapName?: string;
   timeZone?: string;
   /** E.164 numbers the public can call while 911 is dark (published: not personal data). */
   fallbackNumbers?: readonly string[];
@@ -178,41 +181,16 @@ function description(input: CapInput, list: readonly Listed[], tz: string): stri
   const provider = comp?.provider ?? inc.causeComponentId;
   const component = comp?.name ?? inc.causeComponentId;
   const final = notice.phase === 'final';
-  const darkNames = list.filter((l) => isDark(l.s.worst)).map((l) => l.svc.name);
-  const counties = [...new Map(list.map((l) => [l.svc.fips, `${countyName(l.svc)} ${l.svc.state} (FIPS ${l.svc.fips})`])).values()];
-  const kinds = [...new Set(list.map((l) => (l.svc.kind ? (KIND_WORDS[l.svc.kind as keyof typeof KIND_WORDS] ?? l.svc.kind) : '911 service')))];
-  const impact = final
-    ? 'Restored. 911 calls should be delivered normally.'
-    : darkNames.length > 0
-      ? `911 calls to ${darkNames.join(', ')} may fail or roll over to backup/neighbor PSAPs; callers may need the 10-digit fallback numbers.`
-      : '911 calls may be delayed or arrive without location data.';
-  const n = input.notifier;
-  const fields: Array<[string, string]> = [
-    ['Outage identifier', inc.id],
-    ['Contact for follow-up', n ? `${n.name}, ${n.phone}, ${n.email}` : 'not configured'],
-    ['Provider with the outage', `${provider} (${component})`],
-    ['Began', fullTime(inc.openedAt, tz)],
-    ['Services affected', kinds.join('; ') || 'none listed'],
-    ['Geographic area', counties.join('; ') || 'none listed'],
-    ['Expected effect on the PSAP', impact],
-    [
-      'Expected restoration',
-      inc.resolvedAt
-        ? `Restored ${fullTime(inc.resolvedAt, tz)}`
-        : inc.plannedEnd
-          ? `Planned end of maintenance ${fullTime(inc.plannedEnd, tz)}`
-          : 'UNKNOWN - not reported by the provider',
-    ],
-    [
-      'Best-known cause',
-      inc.kind === 'maintenance'
-        ? `Planned maintenance of "${component}" (${provider}), which these services depend on.`
-        : `${provider} reports an outage of "${component}", which these services depend on. Root cause: UNKNOWN - not reported by the provider.`,
-    ],
-    ['Notice type', `${notice.phase[0]!.toUpperCase()}${notice.phase.slice(1)} (notice ${notice.seq})`],
-  ];
+  const fields = fccFields({
+    notice,
+    provider,
+    component,
+    ...(input.notifier ? { notifier: input.notifier } : {}),
+    timeZone: tz,
+    services: list.map((l) => ({ name: l.svc.name, kind: l.svc.kind, fips: l.svc.fips, state: l.svc.state, ...(l.svc.county ? { county: l.svc.county } : {}), ...(l.svc.psapName ? { psapName: l.svc.psapName } : {}), s: l.s })),
+  });
   const services = list.map(
-    (l) => `- ${l.svc.name}, ${countyName(l.svc)} ${l.svc.state}: ${final ? 'Normal' : l.s.state} since ${fullTime(l.s.since, l.svc.timeZone ?? tz)}`,
+    (l) => `- ${l.svc.name}, ${countyName(l.svc)} ${l.svc.state}: ${final ? 'Normal' : l.s.state} since ${fullTime(!final && l.s.state !== 'Normal' && l.s.impairedSince ? l.s.impairedSince : l.s.since, l.svc.timeZone ?? tz)}`,
   );
   const concurrent = inc.concurrent.map((c) => {
     const cc = input.components?.get(c.componentId);
@@ -279,7 +257,7 @@ export function capAlert(input: CapInput, options: CapOptions): Record<string, u
     certainty: input.certainty ?? (inc.certainty === 'suspected' ? 'Likely' : 'Observed'),
     eventCode: { valueName: 'SAME', value: SAME_EVENT_CODE },
     effective: sent,
-    onset: capTime(inc.openedAt),
+    onset: capTime(outageTimes(inc).began),
     ...(input.expires !== undefined ? { expires: capTime(input.expires) } : {}),
     senderName: options.senderName ?? 'dialtone 911 outage monitor',
     headline: headline(input, list, final),

@@ -1,6 +1,6 @@
 import type { Observation } from './observation.js';
 import type { ComponentState, Transition } from './records.js';
-import { statusRank, type Status } from './status.js';
+import { isTrouble, statusRank, type Status } from './status.js';
 
 export interface HysteresisThresholds {
   /** Consecutive reads of a worse status before it is confirmed. */
@@ -105,11 +105,15 @@ function applyHysteresis(
   if (count < readsRequired(prev.status, obs.status, t)) {
     return { next: { ...prev, candidate: obs.status, candidateCount: count, candidateSince } };
   }
+  // The upstream's own start of the trouble (a Statuspage incident's created_at, a post's date) is
+  // kept when it is earlier than our first read: the outage began then, we saw it later.
+  const reported = obs.startedAt !== undefined && isTrouble(obs.status) && Date.parse(obs.startedAt) < Date.parse(candidateSince) ? obs.startedAt : undefined;
   const next: ComponentState = {
     componentId: prev.componentId,
     status: obs.status,
     // The change began at the first read that showed it, not at the read that confirmed it.
     since: candidateSince,
+    ...(reported !== undefined ? { reportedSince: new Date(reported).toISOString() } : {}),
     candidateCount: 0,
     version: prev.version,
   };
@@ -137,6 +141,7 @@ export function componentStatesEqual(a: ComponentState, b: ComponentState): bool
   return (
     a.status === b.status &&
     a.since === b.since &&
+    a.reportedSince === b.reportedSince &&
     a.candidate === b.candidate &&
     a.candidateCount === b.candidateCount &&
     a.candidateSince === b.candidateSince &&

@@ -61,6 +61,7 @@ export function openIncident(
   now: Date,
   sources: readonly string[] = [],
   authoritative: ReadonlySet<string> = new Set(),
+  reportedSince?: string,
 ): Incident {
   const openedAt = now.toISOString();
   const services: Record<string, AffectedService> = {};
@@ -69,14 +70,19 @@ export function openIncident(
     services[v.serviceId] = {
       state: v.state,
       since: v.since,
+      impairedSince: v.since,
       worst: v.state,
       ...(isDark(v.state) ? { darkSince: v.since } : {}),
     };
   }
+  const discoveredAt = earliest([openedAt, ...Object.values(services).map((s) => s.since)]);
+  const began = earliest([discoveredAt, ...(reportedSince ? [reportedSince] : [])]);
   return {
     id: incidentId(causeComponentId, openedAt),
     causeComponentId,
     openedAt,
+    discoveredAt,
+    began,
     status: 'open',
     services,
     concurrent: [...concurrent],
@@ -113,7 +119,11 @@ export function updateIncident(
     changed = true;
     const worst = prev && stateSeverity(prev.worst) > stateSeverity(state) ? prev.worst : state;
     const darkSince = prev?.darkSince ?? (isDark(state) ? v.since : undefined);
-    services[v.serviceId] = { state, since: impaired ? v.since : now.toISOString(), worst, ...(darkSince ? { darkSince } : {}) };
+    // Impaired → Unknown → impaired is one outage seen through a blind spell: its onset stays.
+    const stillOut = prev !== undefined && (isImpaired(prev.state) || prev.state === 'Unknown');
+    const onset = stillOut ? (prev.impairedSince ?? prev.since) : v.since;
+    const impairedSince = impaired || (state === 'Unknown' && stillOut) ? onset : undefined;
+    services[v.serviceId] = { state, since: impaired ? v.since : now.toISOString(), worst, ...(darkSince ? { darkSince } : {}), ...(impairedSince ? { impairedSince } : {}) };
   }
   const known = new Set(incident.concurrent.map((c) => c.componentId));
   const added = concurrent.filter((c) => !known.has(c.componentId));
@@ -128,6 +138,8 @@ export function updateIncident(
   // incident by itself (each outage re-announcing every other one is k²/2 notices in a storm).
   return { incident: next, changed, resolved };
 }
+
+const earliest = (times: readonly string[]) => times.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a));
 
 /** Distinct PSAPs currently dark in the incident (a path counts for the PSAP it belongs to). */
 export function darkPsaps(incident: Incident, psapOf: (serviceId: string) => string): string[] {

@@ -13,6 +13,8 @@ export interface ComponentState {
   status: Status;
   /** When the confirmed status began (ISO-8601 UTC). */
   since: string;
+  /** When the upstream itself says the trouble began (an incident's start), if it says so and earlier. */
+  reportedSince?: string;
   /** A different status seen on consecutive reads but not yet confirmed. */
   candidate?: Status;
   candidateCount: number;
@@ -64,6 +66,8 @@ export interface AffectedService {
   since: string;
   /** When it first went dark in this incident (for the escalation clock). */
   darkSince?: string;
+  /** When it became impaired in this incident: a blind spell (Unknown) in between does not move it. */
+  impairedSince?: string;
   /** Worst state seen in this incident. */
   worst: ServiceState;
 }
@@ -86,8 +90,12 @@ export interface Incident {
   /** For a maintenance window: the occurrence's planned end. */
   plannedEnd?: string;
   causeComponentId: string;
-  /** Discovery time: when the first affected service transition was confirmed. */
+  /** Confirmation time: when the first affected service transition was confirmed (the incident opened). */
   openedAt: string;
+  /** Discovery: our first read that showed the trouble (before confirmation). */
+  discoveredAt?: string;
+  /** The earliest evidence: the discovery, or the upstream's own start of the trouble when earlier. */
+  began?: string;
   status: 'open' | 'resolved';
   services: Record<string, AffectedService>;
   /** Upstream trouble in the same window that is not a declared dependency: never "the cause". */

@@ -4,7 +4,8 @@ import type { Model } from './model.js';
 import { isDark } from './nena.js';
 import type { AffectedService, Channel, Notice } from './records.js';
 import type { Route } from './routing.js';
-import { KIND_WORDS, stateWords } from './words.js';
+import { fccFields, fccService, outageTimes } from './fcc-fields.js';
+import { stateWords } from './words.js';
 import { clockTime, composeSms, dialable, durationText, fullTime, moreByEmail, smsName, SUBJECT_LIMIT, truncate, type NameFit } from './text.js';
 
 /** The words one recipient gets on one channel. */
@@ -102,7 +103,7 @@ function renderSms(route: Route, ctx: Ctx): string {
       const dark = affected(ctx).filter((a) => isDark(a.s.worst));
       return composeSms([
         { text: head },
-        { text: `${dark.length} PSAP(s) ${notice.reason === 'resolved' ? 'restored' : 'dark'} in ${states(ctx).join(', ')} since ${clockTime(ctx.notice.incident.openedAt, 'UTC')}.` },
+        { text: `${dark.length} PSAP(s) ${notice.reason === 'resolved' ? 'restored' : 'dark'} in ${states(ctx).join(', ')} since ${clockTime(outageTimes(ctx.notice.incident).began, 'UTC')}.` },
         { text: (name) => `Provider: ${name(causeText(ctx).provider)}.`, optional: true },
         { text: 'Details by email.', optional: true },
         { text: ref, keep: true },
@@ -116,7 +117,7 @@ function renderSms(route: Route, ctx: Ctx): string {
         notice.reason === 'resolved'
           ? `${list.length} 911 service(s) back to normal after ${durationText(ctx.notice.incident.openedAt, ctx.notice.incident.resolvedAt ?? notice.createdAt)}.`
           : first
-            ? `${name(smsName(first.svc.name, first.svc.id))} (${name(countyOf(first.svc))}) ${stateWords(first.s.state)} since ${clockTime(first.s.since, first.svc.timeZone)}${list.length > 1 ? `; ${list.length} services in ${states(ctx).join(', ')}` : ''}.`
+            ? `${name(smsName(first.svc.name, first.svc.id))} (${name(countyOf(first.svc))}) ${stateWords(first.s.state)} since ${clockTime(first.s.impairedSince ?? first.s.since, first.svc.timeZone)}${list.length > 1 ? `; ${list.length} services in ${states(ctx).join(', ')}` : ''}.`
             : '';
       const next = nextUpdateBy(ctx.notice.incident, ctx.policy);
       return composeSms([
@@ -174,31 +175,18 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
       break;
   }
 
-  const counties = [...new Map(list.map((a) => [a.svc.fips, `${a.svc.county ?? 'County'} ${a.svc.state} (FIPS ${a.svc.fips})`])).values()];
-  const darkNames = list.filter((a) => isDark(a.s.worst)).map((a) => a.svc.name);
-  const impact =
-    notice.reason === 'resolved'
-      ? 'Restored. Calls should be delivered normally; neighbors may stop expecting rollover.'
-      : darkNames.length > 0
-        ? `911 calls to ${darkNames.join(', ')} may fail or roll over to their backup/neighbor PSAPs; callers may need the 10-digit fallback numbers.`
-        : '911 calls may be delayed or arrive without location data.';
   const next = nextUpdateBy(inc, ctx.policy);
-  const notifier = model.config.notifier;
-  const fields: Array<[string, string]> = [
-    ['Outage identifier', inc.id],
-    ['Contact for follow-up', `${notifier.name}, ${notifier.phone}, ${notifier.email}`],
-    ['Provider with the outage', `${cause.provider} (${cause.component})`],
-    ['Began', fullTime(inc.openedAt, tz)],
-    ['Services affected', [...new Set(list.map((a) => KIND_WORDS[a.svc.kind]))].join('; ')],
-    ['Geographic area', counties.join('; ')],
-    ['Expected effect on the PSAP', impact],
-    ['Expected restoration', inc.resolvedAt ? `Restored ${fullTime(inc.resolvedAt, tz)}` : 'UNKNOWN - not reported by the provider'],
-    ['Best-known cause', `${cause.provider} reports an outage of "${cause.component}", which these services depend on. Root cause: UNKNOWN - not reported by the provider.`],
-    ['Notice type', `${notice.phase[0]!.toUpperCase()}${notice.phase.slice(1)} (notice ${notice.seq})`],
-  ];
+  const fields = fccFields({
+    notice,
+    provider: cause.provider,
+    component: cause.component,
+    notifier: model.config.notifier,
+    timeZone: tz,
+    services: list.map((a) => fccService(a.svc, a.s, model)),
+  });
   const services = list.map(
     (a) =>
-      ` - ${a.svc.name} [${a.svc.kind}], ${countyOf(a.svc)}: ${a.s.state} since ${fullTime(a.s.since, a.svc.timeZone)}` +
+      ` - ${a.svc.name} [${a.svc.kind}], ${countyOf(a.svc)}: ${a.s.state} since ${fullTime(a.s.impairedSince && a.s.state !== 'Normal' ? a.s.impairedSince : a.s.since, a.svc.timeZone)}` +
       (a.svc.backup ? `; rollover partner ${model.services.get(a.svc.backup)?.name ?? a.svc.backup}` : '') +
       (a.svc.fallbackNumbers.length ? `; fallback ${a.svc.fallbackNumbers.map(dialable).join(', ')}` : ''),
   );

@@ -19,6 +19,29 @@ const model = testModel();
 const policy = { downMinutes: 30, minPsaps: 2, minStates: 3, noAckMinutes: 20, updateEveryMinutes: 120 };
 
 describe('incidents', () => {
+  describe('began, discovered, confirmed: three facts', () => {
+    // The vendor's own incident started 11:30; our first bad read was 11:31; confirmed at 11:32.
+    const began = '2026-09-29T11:30:00.000Z';
+    const firstRead = '2026-09-29T11:31:00.000Z';
+    const confirmed = new Date('2026-09-29T11:32:00Z');
+    test.each<[string, string | undefined, string]>([
+      ['the upstream says when it began, earlier than our first read', began, began],
+      ['the upstream says nothing', undefined, firstRead],
+      ['the upstream says a time after our first read (a later update)', '2026-09-29T11:40:00.000Z', firstRead],
+    ])('%s', (_case, reportedSince, expectedBegan) => {
+      const inc = openIncident('routing', [view('hennepin', 'Down', ['routing'], firstRead)], [], confirmed, [], new Set(), reportedSince);
+      expect({ began: inc.began, discoveredAt: inc.discoveredAt, openedAt: inc.openedAt }).toEqual({ began: expectedBegan, discoveredAt: firstRead, openedAt: confirmed.toISOString() });
+    });
+
+    test('a blind spell in between does not move the onset: Down, Unknown, Down again is one outage since the first Down', () => {
+      let inc = openIncident('routing', [view('hennepin', 'Down', ['routing'], firstRead)], [], confirmed);
+      inc = updateIncident(inc, [view('hennepin', 'Unknown', ['routing'], '2026-09-29T11:50:00.000Z')], [], at(720)).incident;
+      inc = updateIncident(inc, [view('hennepin', 'Down', ['routing'], '2026-09-29T11:55:00.000Z')], [], at(725)).incident;
+      expect(inc.services.hennepin).toMatchObject({ state: 'Down', since: '2026-09-29T11:55:00.000Z', impairedSince: firstRead, darkSince: firstRead });
+      expect(inc).toMatchObject({ discoveredAt: firstRead, openedAt: confirmed.toISOString() });
+    });
+  });
+
   test('the id is stable for the same cause and discovery time, and differs otherwise', () => {
     expect(incidentId('routing', T0.toISOString())).toBe(incidentId('routing', T0.toISOString()));
     expect(incidentId('routing', T0.toISOString())).toMatch(/^INC-20260929-[0-9a-f]{6}$/);
@@ -29,7 +52,7 @@ describe('incidents', () => {
   test('an incident lists only the services impaired by its cause', () => {
     const inc = openIncident('routing', [view('hennepin', 'Down'), view('maricopa', 'Down'), view('ramsey', 'Down', ['sr']), view('anoka', 'Normal', [])], [], T0);
     expect(Object.keys(inc.services).sort()).toEqual(['hennepin', 'maricopa']);
-    expect(inc.services.hennepin).toEqual({ state: 'Down', since: T0.toISOString(), worst: 'Down', darkSince: T0.toISOString() });
+    expect(inc.services.hennepin).toEqual({ state: 'Down', since: T0.toISOString(), impairedSince: T0.toISOString(), worst: 'Down', darkSince: T0.toISOString() });
     expect(inc.status).toBe('open');
   });
 

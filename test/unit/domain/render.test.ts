@@ -81,6 +81,27 @@ describe('rendering', () => {
       for (const [label, value] of fields) expect(lines.find((l) => l.startsWith(label))).toContain(`${label} ${value}`);
     });
 
+    test('every field describes the incident as it stands: a recovered PSAP leaves field 7 and is named as recovered', () => {
+      const opened = issueNotice(openIncident('routing', [view('hennepin'), view('maricopa')], [], T0), 'opened', T0).incident;
+      const partly = { ...opened, services: { ...opened.services, hennepin: { ...opened.services.hennepin!, state: 'Normal' as const, since: '2026-09-29T00:40:00.000Z' } } };
+      const n = issueNotice(partly, 'changed', new Date('2026-09-29T00:40:00Z')).notice;
+      const route = routeNotice(n, model, new Set(['hennepin-em'])).find((r) => r.recipient.id === 'hennepin-em')!;
+      const lines = render(route, 'email', { notice: n, model, policy }).text.split('\n').map((l) => l.trim().replace(/\s{2,}/g, ' '));
+      const field7 = lines.find((l) => l.startsWith('7. '))!;
+      expect(field7).toBe('7. Expected effect on the PSAP: 911 calls to Maricopa Region 911 may fail or roll over to their backup/neighbor PSAPs; callers may need the 10-digit fallback numbers. Recovered: Hennepin County 911.');
+      expect(lines.find((l) => l.startsWith('6. '))).toBe('6. Geographic area: Maricopa County AZ (FIPS 04013)');
+    });
+
+    test('field 4 gives the earliest evidence, the discovery and the confirmation', () => {
+      const inc = openIncident('routing', [view('hennepin')], [], new Date('2026-09-29T00:12:00Z'), [], new Set(), '2026-09-29T00:02:00Z');
+      const n = issueNotice(inc, 'opened', new Date('2026-09-29T00:12:00Z')).notice;
+      const route = routeNotice(n, model, new Set()).find((r) => r.recipient.id === 'hennepin-em')!;
+      const lines = render(route, 'email', { notice: n, model, policy }).text.split('\n').map((l) => l.trim().replace(/\s{2,}/g, ' '));
+      expect(lines.find((l) => l.startsWith('4. '))).toBe(
+        '4. Began: 2026-09-28 19:02 CDT (00:02 UTC) (earliest evidence); discovered 2026-09-28 19:10 CDT (00:10 UTC), confirmed 2026-09-28 19:12 CDT (00:12 UTC)',
+      );
+    });
+
     test('labels a concurrent cloud incident as concurrent, never as the cause', () => {
       const { notice: n, routes } = notice('opened');
       const { text } = render(routeFor(routes, 'hennepin-em'), 'email', { notice: n, model, policy });
