@@ -36,6 +36,12 @@ export const thresholdsSchema = z
 export const escalationSchema = z
   .object({
     downMinutes: z.number().int().min(1).default(30).describe('escalate to the FCC liaison when a PSAP has been dark this long'),
+    pathDownMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .default(60)
+      .describe("escalate when one path into a PSAP (text-to-911, ALI/ANI, a voice path) has been Down this long; a path is not a dark PSAP and never counts toward minPsaps"),
     minPsaps: z.number().int().min(1).default(2).describe('escalate at once when this many PSAPs are dark in one incident'),
     minStates: z.number().int().min(1).default(2).describe('escalate at once when an incident spans this many states'),
     noAckMinutes: z.number().int().min(1).max(24 * 60).default(20).describe('escalate when no agency (PSAP or county) told about an incident has acknowledged it this long after it opened'),

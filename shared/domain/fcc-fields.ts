@@ -1,6 +1,7 @@
 import type { ServiceConfig } from '../config/schema.js';
 import type { Model } from './model.js';
 import { isDark, isImpaired } from './nena.js';
+import { isPath } from './service.js';
 import type { AffectedService, Incident, Notice } from './records.js';
 import { fullTime } from './text.js';
 import { KIND_WORDS } from './words.js';
@@ -36,8 +37,6 @@ export function fccService(svc: ServiceConfig, s: AffectedService, model: Pick<M
   return { name: svc.name, kind: svc.kind, fips: svc.fips, state: svc.state, ...(svc.county ? { county: svc.county } : {}), ...(psapName ? { psapName } : {}), s };
 }
 
-/** Kinds that are one path into a PSAP: their outage leaves the PSAP's other paths working. */
-export const PATH_KINDS: ReadonlySet<string> = new Set(['text-to-911', 'ali-ani', 'voice']);
 
 const kindWords = (kind: string | undefined) => (kind ? (KIND_WORDS[kind as keyof typeof KIND_WORDS] ?? kind) : '911 service');
 export const countyText = (s: Pick<FccService, 'county' | 'fips' | 'state'>) => `${s.county ?? 'County'} ${s.state} (FIPS ${s.fips})`;
@@ -86,8 +85,8 @@ export function fccFields(input: FccFieldsInput): Array<[string, string]> {
 /** Field 7: dark PSAPs roll over; a dark path names what still works; recovered services are said so. */
 function effect(still: readonly FccService[], recovered: readonly FccService[]): string {
   const parts: string[] = [];
-  const darkPsaps = still.filter((l) => isDark(l.s.state) && !PATH_KINDS.has(l.kind ?? ''));
-  const paths = still.filter((l) => PATH_KINDS.has(l.kind ?? ''));
+  const darkPsaps = still.filter((l) => isDark(l.s.state) && !isPath(l.kind));
+  const paths = still.filter((l) => isPath(l.kind));
   if (darkPsaps.length > 0) {
     parts.push(`911 calls to ${darkPsaps.map((l) => l.name).join(', ')} may fail or roll over to their backup/neighbor PSAPs; callers may need the 10-digit fallback numbers.`);
   }

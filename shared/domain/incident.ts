@@ -3,6 +3,7 @@ import { isDark, isImpaired, stateSeverity, type ServiceState } from './nena.js'
 import type { Model } from './model.js';
 import type { AffectedService, Certainty, ConcurrentComponent, Incident, Notice, NoticeReason, Phase } from './records.js';
 import { MINUTE } from './clock.js';
+import { isPath } from './service.js';
 
 /** A service's current state as the incident sees it: is it impaired by this incident's cause? */
 export interface ServiceView {
@@ -141,10 +142,10 @@ export function updateIncident(
 
 const earliest = (times: readonly string[]) => times.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a));
 
-/** Distinct PSAPs currently dark in the incident (a path counts for the PSAP it belongs to). */
-export function darkPsaps(incident: Incident, psapOf: (serviceId: string) => string): string[] {
+/** Distinct PSAPs currently dark in the incident; a dark path (text-to-911, ALI/ANI, voice) is not a dark PSAP. */
+export function darkPsaps(incident: Incident, model: Pick<Model, 'psapOf' | 'services'>): string[] {
   const ids = new Set<string>();
-  for (const [id, s] of Object.entries(incident.services)) if (isDark(s.state)) ids.add(psapOf(id));
+  for (const [id, s] of Object.entries(incident.services)) if (isDark(s.state) && !isPath(model.services.get(id)?.kind)) ids.add(model.psapOf(id));
   return [...ids].sort();
 }
 
@@ -165,11 +166,14 @@ export function escalationDue(
   model: Pick<Model, 'psapOf' | 'services'>,
 ): boolean {
   if (incident.status !== 'open' || incident.escalatedAt) return false;
-  if (darkPsaps(incident, model.psapOf).length >= policy.minPsaps) return true;
+  if (darkPsaps(incident, model).length >= policy.minPsaps) return true;
   if (impairedStates(incident, (id) => model.services.get(id)?.state).length >= policy.minStates) return true;
-  return Object.values(incident.services).some(
-    (s) => isDark(s.state) && s.darkSince !== undefined && now.getTime() - Date.parse(s.darkSince) >= policy.downMinutes * MINUTE,
-  );
+  // A dark PSAP escalates after downMinutes; a path that is Down, by its own clock.
+  return Object.entries(incident.services).some(([id, s]) => {
+    const path = isPath(model.services.get(id)?.kind);
+    const limit = path ? policy.pathDownMinutes : policy.downMinutes;
+    return (path ? s.state === 'Down' : isDark(s.state)) && s.darkSince !== undefined && now.getTime() - Date.parse(s.darkSince) >= limit * MINUTE;
+  });
 }
 
 /** No agency in the affected area acknowledged within noAckMinutes of the first notice: escalate. */

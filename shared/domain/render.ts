@@ -1,7 +1,8 @@
 import type { EscalationPolicy, ServiceConfig } from '../config/schema.js';
 import { ackCode, nextUpdateBy } from './incident.js';
 import type { Model } from './model.js';
-import { isDark } from './nena.js';
+import { isDark, isImpaired } from './nena.js';
+import { isPath } from './service.js';
 import type { AffectedService, Channel, Notice } from './records.js';
 import type { Route } from './routing.js';
 import { fccFields, fccService, outageTimes } from './fcc-fields.js';
@@ -74,6 +75,23 @@ export function render(route: Route, channel: Channel, ctx: Omit<Ctx, 'route'>):
   return channel === 'sms' ? { text: renderSms(route, mine) } : renderEmail(route, mine);
 }
 
+/**
+ * A service as an SMS names it. A path names the PSAP and what still works: a text-to-911 outage
+ * is "Text-to-911 at Hennepin County 911 DOWN, voice OK: tell callers to call", never a dark PSAP.
+ */
+function pathOrService(a: { svc: ServiceConfig; s: AffectedService }, name: NameFit, ctx: Ctx): string {
+  const words = a.s.state === 'Normal' ? 'recovered' : stateWords(a.s.state);
+  if (!isPath(a.svc.kind) || a.svc.psap === undefined) return `${name(smsName(a.svc.name, a.svc.id))} (${name(countyOf(a.svc))}) ${words}`;
+  const psap = ctx.model.services.get(a.svc.psap);
+  const psapName = name(smsName(psap?.name ?? a.svc.psap, a.svc.psap));
+  // Voice is OK when the PSAP itself is not impaired in this incident.
+  const voiceOk = !isImpaired(ctx.notice.incident.services[a.svc.psap]?.state ?? 'Normal');
+  const advice = a.svc.kind === 'text-to-911' ? (voiceOk ? ', voice OK: tell callers to call' : '') : a.svc.kind === 'ali-ani' ? ', calls connect without location: ask callers where they are' : '';
+  return `${PATH_NAMES[a.svc.kind] ?? a.svc.kind} at ${psapName} ${words}${advice}`;
+}
+
+const PATH_NAMES: Record<string, string> = { 'text-to-911': 'Text-to-911', 'ali-ani': 'Caller location (ALI/ANI)', voice: 'A 911 voice path' };
+
 function renderSms(route: Route, ctx: Ctx): string {
   const { notice } = ctx;
   const inc = notice.incident;
@@ -88,7 +106,7 @@ function renderSms(route: Route, ctx: Ctx): string {
         const fallback = svc.fallbackNumbers[0];
         return isDark(state)
           ? `${name(smsName(svc.name, svc.id))} ${svc.state} ${stateWords(state)} since ${clockTime(s!.darkSince ?? s!.since, svc.timeZone)}${fallback ? `, fallback ${dialable(fallback)}` : ''}`
-          : `${name(smsName(svc.name, svc.id))} ${svc.state} ${stateWords(state)}`;
+          : `${name(smsName(svc.name, svc.id))} ${svc.state} ${state === 'Normal' && notice.phase !== 'final' ? 'recovered' : stateWords(state)}`;
       };
       const anyDark = neighbours.some((svc) => isDark(inc.services[svc.id]?.state ?? 'Normal'));
       return composeSms([
@@ -100,10 +118,12 @@ function renderSms(route: Route, ctx: Ctx): string {
       ]);
     }
     case 'fcc-liaison': {
-      const dark = affected(ctx).filter((a) => isDark(a.s.worst));
+      const dark = affected(ctx).filter((a) => isDark(a.s.worst) && !isPath(a.svc.kind));
+      const paths = affected(ctx).filter((a) => isImpaired(a.s.worst) && isPath(a.svc.kind));
+      const what = dark.length > 0 || paths.length === 0 ? `${dark.length} PSAP(s) ${notice.reason === 'resolved' ? 'restored' : 'dark'}` : `${paths.length} 911 path(s) ${notice.reason === 'resolved' ? 'restored' : 'impaired'}`;
       return composeSms([
         { text: head },
-        { text: `${dark.length} PSAP(s) ${notice.reason === 'resolved' ? 'restored' : 'dark'} in ${states(ctx).join(', ')} since ${clockTime(outageTimes(ctx.notice.incident).began, 'UTC')}.` },
+        { text: `${what} in ${states(ctx).join(', ')} since ${clockTime(outageTimes(ctx.notice.incident).began, 'UTC')}.` },
         { text: (name) => `Provider: ${name(causeText(ctx).provider)}.`, optional: true },
         { text: 'Details by email.', optional: true },
         { text: ref, keep: true },
@@ -115,9 +135,9 @@ function renderSms(route: Route, ctx: Ctx): string {
       const tz = zoneOf(ctx);
       const summary = (name: NameFit) =>
         notice.reason === 'resolved'
-          ? `${list.length} 911 service(s) back to normal after ${durationText(ctx.notice.incident.openedAt, ctx.notice.incident.resolvedAt ?? notice.createdAt)}.`
+          ? `${list.length} 911 service(s) back to normal after ${durationText(outageTimes(ctx.notice.incident).began, ctx.notice.incident.resolvedAt ?? notice.createdAt)}.`
           : first
-            ? `${name(smsName(first.svc.name, first.svc.id))} (${name(countyOf(first.svc))}) ${stateWords(first.s.state)} since ${clockTime(first.s.impairedSince ?? first.s.since, first.svc.timeZone)}${list.length > 1 ? `; ${list.length} services in ${states(ctx).join(', ')}` : ''}.`
+            ? `${pathOrService(first, name, ctx)} since ${clockTime(first.s.impairedSince ?? first.s.since, first.svc.timeZone)}${list.length > 1 ? `; ${list.length} services in ${states(ctx).join(', ')}` : ''}.`
             : '';
       const next = nextUpdateBy(ctx.notice.incident, ctx.policy);
       return composeSms([

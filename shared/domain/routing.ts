@@ -1,6 +1,7 @@
 import type { RecipientConfig } from '../config/schema.js';
 import type { Model } from './model.js';
 import { isDark, isImpaired } from './nena.js';
+import { isPath } from './service.js';
 import type { Channel, Incident, Notice } from './records.js';
 import { atLeast, incidentSeverity } from './severity.js';
 
@@ -21,10 +22,13 @@ function channelsOf(r: RecipientConfig): Channel[] {
   return out;
 }
 
-/** PSAPs of the incident that are dark now (`now`) or were dark at any point (`ever`). */
+/**
+ * PSAPs of the incident that are dark now (`now`) or were dark at any point (`ever`). A dark path
+ * (text-to-911, ALI/ANI, one voice path) is not a dark PSAP: its calls do not roll over.
+ */
 export function darkPsapsOf(incident: Incident, model: Model, when: 'now' | 'ever'): string[] {
   const ids = Object.entries(incident.services)
-    .filter(([, s]) => isDark(when === 'now' ? s.state : s.worst))
+    .filter(([id, s]) => isDark(when === 'now' ? s.state : s.worst) && !isPath(model.services.get(id)?.kind))
     .map(([id]) => model.psapOf(id));
   return [...new Set(ids)].sort();
 }

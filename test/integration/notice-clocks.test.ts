@@ -153,3 +153,41 @@ describe('overlapping outages', () => {
     expect(final!.incident.concurrent.map((c) => c.componentId).sort()).toEqual(ids.slice(1).map((id) => `c-${id}`));
   });
 });
+
+describe('a path is not a dark PSAP', () => {
+  let p: Pipeline;
+  afterEach(() => p.stop());
+
+  test('a text-to-911 outage names the path and what still works, pages no neighbour, claims no rollover, and escalates on its own clock', async () => {
+    const base = testConfig({ escalation: { downMinutes: 30, pathDownMinutes: 60, minPsaps: 1, minStates: 5, noAckMinutes: 600, updateEveryMinutes: 120 } });
+    p = await startTestPipeline({
+      ...base,
+      sources: [...base.sources, { ...base.sources[2]!, id: 'tcc', url: 'http://127.0.0.1:1/tcc.json', components: [{ id: 'tcc', name: 'Text control center', provider: 'Prairie', match: { page: true } }] }],
+      services: base.services.map((s) => (s.id === 'hennepin-text' ? { ...s, dependsOn: [{ component: 'tcc', effect: 'Down' as const }] } : s)),
+      recipients: base.recipients.map((r) => (r.id === 'hennepin-em' ? { ...r, channels: { ...r.channels, sms: '+16125550122' } } : r)),
+    });
+    await runPollCycle(p.deps);
+    p.upstream.set('tcc', 'major_outage');
+    const runFor = async (minutes: number) => {
+      for (let i = 0; i < minutes; i++) {
+        p.clock.advance(minute);
+        await runPollCycle(p.deps);
+      }
+    };
+    await runFor(2);
+    const [incident] = await p.store.listOpenIncidents();
+    expect(Object.keys(incident!.services)).toEqual(['hennepin-text']);
+    const sms = p.sender.sent.filter((d) => d.channel === 'sms');
+    expect(sms.map((d) => d.recipientId)).toEqual(['hennepin-em']); // Ramsey and Anoka get no rollover alert
+    expect(sms[0]!.text).toMatch(/^911 ALERT \(suspected\): Text-to-911 at Hennepin County 911 DOWN, voice OK: tell callers to call since \d\d:\d\d [A-Z]+\./);
+    const email = p.sender.sent.find((d) => d.recipientId === 'hennepin-em' && d.channel === 'email')!.text;
+    expect(email).toMatch(/7\. Expected effect on the PSAP:\s+text-to-911 at Hennepin County 911 Down; the PSAP's other 911 paths are not known to be affected\./);
+    expect(p.sender.sent.map((d) => d.text).join('\n')).not.toMatch(/roll over|rollover|back to normal/i);
+
+    // minPsaps 1 would escalate a dark PSAP at once; a path waits for its own 60 minutes.
+    await runFor(40);
+    expect((await p.store.getIncident(incident!.id))!.escalatedAt).toBeUndefined();
+    await runFor(25);
+    expect((await p.store.getIncident(incident!.id))!.escalatedAt).toBeDefined();
+  });
+});

@@ -16,7 +16,7 @@ const T0 = new Date('2026-09-29T00:00:00Z');
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
 const view = (serviceId: string, state: ServiceState, causes = ['routing'], since = T0.toISOString()): ServiceView => ({ serviceId, state, since, causes });
 const model = testModel();
-const policy = { downMinutes: 30, minPsaps: 2, minStates: 3, noAckMinutes: 20, updateEveryMinutes: 120 };
+const policy = { downMinutes: 30, pathDownMinutes: 60, minPsaps: 2, minStates: 3, noAckMinutes: 20, updateEveryMinutes: 120 };
 
 describe('incidents', () => {
   describe('began, discovered, confirmed: three facts', () => {
