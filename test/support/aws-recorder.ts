@@ -39,6 +39,8 @@ export interface RecordedCall {
   client: string;
   command: string;
   region: string;
+  /** As the code wrote it (a DocumentClient command's input is not yet marshalled). */
+  input: Input;
   accesses: Access[];
   /** A command the table below does not know: the test must fail until it is added. */
   unmapped?: true;
@@ -181,7 +183,7 @@ export function startAwsRecorder(opts: { passThrough: string[]; account: string 
           const region = typeof r === 'function' ? await r() : (r ?? 'unknown');
           const rule = IAM_OF_COMMAND[clientName]?.[commandName];
           const fn = current.getStore();
-          calls.push({ ...(fn ? { fn } : {}), client: clientName, command: commandName, region, accesses: rule ? rule(args.input, { region, account: opts.account }) : [], ...(rule ? {} : { unmapped: true as const }) });
+          calls.push({ ...(fn ? { fn } : {}), client: clientName, command: commandName, region, input: args.input, accesses: rule ? rule(args.input, { region, account: opts.account }) : [], ...(rule ? {} : { unmapped: true as const }) });
           if (passThrough.has(clientName)) return next(args);
           const answer = answers.get(`${clientName}.${commandName}`);
           if (!answer) throw new Error(`aws-recorder: ${clientName} ${commandName} has no local endpoint and no answer`);
