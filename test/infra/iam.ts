@@ -119,7 +119,7 @@ export function matches(pattern: string, value: string, ignoreCase = false): boo
  * request does not carry fails its condition (as IAM does for every operator without IfExists);
  * an operator this does not know throws.
  */
-export function conditionsHold(g: Grant, context: Record<string, string>): boolean {
+function conditionsHold(g: Grant, context: Record<string, string>): boolean {
   for (const [op, keys] of Object.entries(g.conditions)) {
     for (const [key, values] of Object.entries(keys)) {
       const actual = context[key];
