@@ -175,8 +175,8 @@ export class DialtoneStack extends Stack {
       return fn;
     };
     /** Delivers notices through AwsDeliveryChannels: SMS (opt-outs, spend limit), email, topic, events. */
-    const delivers = (fn: NodejsFunction, access: TableAccess) => {
-      grantTable(fn, table, access);
+    const delivers = (fn: NodejsFunction, access: TableAccess, opts: { regionLease?: boolean } = {}) => {
+      grantTable(fn, table, access, opts);
       grantSms(fn, this.region);
       grantPublications(fn, { topicArn: this.incidentTopic.topicArn, key: messagingKey }, this.eventBus.eventBusArn);
       if (emailIdentityArn) grantEmail(fn, emailIdentityArn);
@@ -222,7 +222,7 @@ export class DialtoneStack extends Stack {
         environment: pipelineEnv,
         ...scheduled,
       });
-      delivers(fn, 'full');
+      delivers(fn, 'full', { regionLease: props.multiRegion });
       if (sourcesOfGroup(config, group).some((s) => secretSources.has(s.id))) grantUpstreamSecrets(fn, this, options.secretsPrefix);
       schedule(`Poll${label}Schedule`, fn, `dialtone: poll the ${group} sources`, ScheduleTargetInput.fromObject({ group, scheduledTime: ContextAttribute.scheduledTime }));
     }
@@ -234,7 +234,7 @@ export class DialtoneStack extends Stack {
       environment: pipelineEnv,
       ...scheduled,
     });
-    delivers(sweep, 'full');
+    delivers(sweep, 'full', { regionLease: props.multiRegion });
     schedule('SweepSchedule', sweep, 'dialtone: evaluate/escalate sweep every minute');
 
     const deliver = make('Deliver', 'deliver', {
@@ -245,7 +245,7 @@ export class DialtoneStack extends Stack {
       environment: pipelineEnv,
       ...scheduled,
     });
-    delivers(deliver, 'deliveries');
+    delivers(deliver, 'deliveries', { regionLease: props.multiRegion });
     schedule('DeliverSchedule', deliver, 'dialtone: drain the outbox every minute');
 
     const read = make('Api', 'api', {

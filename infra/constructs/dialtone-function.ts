@@ -60,9 +60,12 @@ export class DialtoneFunction extends Construct {
   readonly function: NodejsFunction;
   readonly logGroup: LogGroup;
   readonly role: Role;
+  /** The handler module it runs: tests find a function's code (and what it calls) by it. */
+  readonly entry: string;
 
   constructor(scope: Construct, id: string, props: DialtoneFunctionProps) {
     super(scope, id);
+    this.entry = props.entry;
 
     // Explicit log group so retention is ours, not "never expire" from Lambda's implicit group.
     this.logGroup = new LogGroup(this, 'Logs', {

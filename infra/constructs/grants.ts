@@ -17,32 +17,66 @@ export interface TableRef {
 }
 
 /**
- * Table access by kind of function. Single-item conditional writes only (no BatchWriteItem: it
- * cannot be conditional), no Scan, no table administration.
+ * Table access by kind of function: exactly what its code sends (test/infra/permissions.test.ts
+ * records every command each handler sends and fails on a grant no path uses). No Scan, no
+ * transactions, no table administration. `query`: Query on the table (a partition's items:
+ * transitions, notices, deliveries, acks) and/or on gsi1 (open incidents, the outbox, dead
+ * letters, a message id).
  */
 export const TABLE_ACCESS = {
-  /** the read API: items, batches, Query on the table and gsi1 */
-  read: { items: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], query: true },
-  /** poll, sweep, ingest, health-events: state, history, incidents (DeleteItem frees a resolved cause's slot) */
-  full: { items: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], query: true },
-  /** deliver: claims and outcomes (UpdateItem), message links, dead letters and the region lease (PutItem) */
-  deliveries: { items: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], query: true },
-  /** acks: the incident (GetItem), the acknowledgement, once (conditional PutItem), open incidents by ack code (Query on gsi1) */
-  acks: { items: ['dynamodb:GetItem', 'dynamodb:PutItem'], query: true },
-  /** delivery-status: the message-id pointer and the delivery (GetItem), the provider's outcome (UpdateItem) */
-  statuses: { items: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], query: false },
-} as const;
+  /**
+   * the read API (shared/app/read-api.ts, report.ts): an incident (GetItem), component and
+   * service states (BatchGetItem), an incident's notices and deliveries (Query), the incident lists (Query gsi1)
+   */
+  read: { items: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], query: ['table', 'index'] },
+  /**
+   * poll, sweep, ingest, health-events: evaluate and deliver. States (BatchGetItem; conditional
+   * PutItem), transitions, incidents and notices (PutItem), claims and outcomes (UpdateItem), a
+   * lost claim or lease read back (GetItem), a resolved cause's slot freed (DeleteItem), and the
+   * settled deliveries of a leased notice (DynamoStore.recordDeliveries: BatchWriteItem).
+   */
+  full: {
+    items: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+    query: ['table', 'index'],
+  },
+  /**
+   * deliver (shared/app/sweep.ts drainOutbox): the outbox (Query gsi1), histories (Query), leases,
+   * claims and outcomes (UpdateItem), a lease held elsewhere read back (GetItem), the settled
+   * deliveries (DynamoStore.recordDeliveries: BatchWriteItem). It reads no state and writes no new
+   * item; PutItem only for the region lease (see `regionLease`).
+   */
+  deliveries: { items: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'], query: ['table', 'index'] },
+  /** acks (shared/app/ack.ts): the incident (GetItem), the acknowledgement, once (conditional PutItem), open incidents by ack code (Query gsi1) */
+  acks: { items: ['dynamodb:GetItem', 'dynamodb:PutItem'], query: ['index'] },
+  /**
+   * delivery-status (shared/app/delivery-status.ts): the delivery by message id
+   * (DynamoStore.findDeliveryByMessageId: Query gsi1, else an older pointer item and its delivery
+   * by GetItem), the provider's outcome (UpdateItem)
+   */
+  statuses: { items: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], query: ['index'] },
+} as const satisfies Record<string, { items: readonly string[]; query: ReadonlyArray<'table' | 'index'> }>;
 
 export type TableAccess = keyof typeof TABLE_ACCESS;
 
-export function grantTable(grantee: IGrantable, table: TableRef, access: TableAccess): void {
+const READS = new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem']);
+
+/**
+ * `regionLease`: a scheduled function of a multi-region deployment takes the region lease each
+ * run (functions/common/region-lease.ts: one conditional PutItem).
+ */
+export function grantTable(grantee: IGrantable, table: TableRef, access: TableAccess, opts: { regionLease?: boolean } = {}): void {
   const indexArn = `${table.tableArn}/index/${TABLE_KEYS.gsi1.indexName}`;
-  const { items, query } = TABLE_ACCESS[access];
-  grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ sid: 'StateTableItems', actions: [...items], resources: [table.tableArn] }));
-  if (query) grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ sid: 'StateTableQuery', actions: ['dynamodb:Query'], resources: [table.tableArn, indexArn] }));
+  const { query } = TABLE_ACCESS[access];
+  const items: string[] = [...TABLE_ACCESS[access].items];
+  if (opts.regionLease && !items.includes('dynamodb:PutItem')) items.push('dynamodb:PutItem');
+  grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ sid: 'StateTableItems', actions: items, resources: [table.tableArn] }));
+  const queried = query.map((on) => (on === 'table' ? table.tableArn : indexArn));
+  grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ sid: 'StateTableQuery', actions: ['dynamodb:Query'], resources: queried }));
   if (table.key) {
-    // Only through DynamoDB in this region: the key cannot be used directly by the function.
-    const writes = TABLE_ACCESS[access].items.some((a) => a !== 'dynamodb:GetItem' && a !== 'dynamodb:BatchGetItem');
+    // DynamoDB asks KMS for the table key on the caller's behalf (kms:ViaService): reads need
+    // Decrypt and DescribeKey, writes also the encrypting actions (as TableV2's grants). The key
+    // cannot be used directly by the function.
+    const writes = items.some((a) => !READS.has(a));
     const actions = writes ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'] : ['kms:Decrypt', 'kms:DescribeKey'];
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
@@ -69,8 +103,11 @@ function acknowledgeOn(grantee: IGrantable, id: string, reason: string): void {
  */
 export function grantSms(grantee: IGrantable, region: string, opts: { account?: boolean } = {}): void {
   const inRegion = { StringEquals: { 'aws:RequestedRegion': region } };
+  // shared/adapters/sns-sender.ts (SnsSmsSender): Publish with PhoneNumber
   grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ sid: 'SmsPublish', effect: Effect.ALLOW, actions: ['sns:Publish'], resources: ['*'], conditions: inRegion }));
   if (opts.account ?? true)
+    // shared/adapters/opt-out.ts (SnsOptOutChecker): the listing once per run, a number it did not
+    // cover (a listing broken off) checked one by one; delivery-channels.ts (SnsSmsAccount): the spend limit
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         sid: 'SmsAccountReads',
@@ -91,7 +128,9 @@ export function grantSms(grantee: IGrantable, region: string, opts: { account?: 
  * The topic is KMS-encrypted: publishing needs the key, through SNS only.
  */
 export function grantPublications(grantee: IGrantable, topic: { topicArn: string; key: IKey }, busArn: string): void {
+  // shared/adapters/incident-topic.ts (IncidentTopicPublisher): every notice, once
   grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ sid: 'IncidentTopicPublish', actions: ['sns:Publish'], resources: [topic.topicArn] }));
+  // SNS encrypts what is published with the topic key on the publisher's behalf
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       sid: 'IncidentTopicKey',
@@ -100,16 +139,19 @@ export function grantPublications(grantee: IGrantable, topic: { topicArn: string
       conditions: { StringEquals: { 'kms:ViaService': `sns.${Stack.of(topic.key).region}.amazonaws.com` } },
     }),
   );
+  // shared/adapters/events.ts (EventPublisher): a notice's events and its services' changes
   grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ sid: 'EventsPut', actions: ['events:PutEvents'], resources: [busArn] }));
 }
 
 /** SES v2 SendEmail from the stack's identity only (and its configuration set, when one is named). */
 export function grantEmail(grantee: IGrantable, identityArn: string): void {
+  // shared/adapters/ses-sender.ts (SesEmailSender): SendEmail from SES_FROM_ADDRESS
   grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ sid: 'EmailSend', actions: ['ses:SendEmail'], resources: [identityArn] }));
 }
 
 /** Upstream credentials under the configured prefix: SSM SecureString parameters and Secrets Manager secrets. */
 export function grantUpstreamSecrets(grantee: IGrantable, stack: Stack, prefix: string): void {
+  // shared/adapters/secrets.ts (createAwsSecretResolver): { ssm } → GetParameter, { secretsManager } → GetSecretValue
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       sid: 'UpstreamSecrets',

@@ -83,6 +83,8 @@ describe('two regions, everything on', () => {
       for (const name of ['poll-critical', 'poll-standard', 'sweep', 'deliver']) {
         const env = (app(region).findResources('AWS::Lambda::Function')[fnId(region, name)]!.Properties.Environment as { Variables: Record<string, string> }).Variables;
         expect(env).toMatchObject({ REGION_LEASE: 'on', TABLE_NAME: 'dialtone-state', SES_FROM_ADDRESS: 'dialtone alerts <alerts@example.org>' });
+        // the lease is one conditional PutItem per run (deliver needs PutItem for nothing else)
+        expect(asArray(policy(region, name).find((x) => x.Sid === 'StateTableItems')!.Action)).toContain('dynamodb:PutItem');
       }
       expect(resourcesOf(app(region), 'AWS::Scheduler::Schedule')).toHaveLength(4);
     }

@@ -242,11 +242,11 @@ describe('one region (default)', () => {
   describe('least privilege, per function', () => {
     const tableArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':table/dialtone-state']] } as const;
 
-    test('poll, sweep: item reads and conditional writes on the table, Query on the table and gsi1; no Scan, no batch writes', () => {
+    test('poll, sweep: item reads and writes on the table (deliveries recorded in batches), Query on the table and gsi1; no Scan', () => {
       for (const name of ['poll-standard', 'sweep']) {
         const st = policy(name);
         const items = st.find((x) => x.Sid === 'StateTableItems')!;
-        expect(asArray(items.Action).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+        expect(asArray(items.Action).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
         expect(items.Resource).toEqual(tableArn);
         const query = st.find((x) => x.Sid === 'StateTableQuery')!;
         expect(query.Action).toBe('dynamodb:Query');
@@ -261,20 +261,22 @@ describe('one region (default)', () => {
       const sms = ['sns:CheckIfPhoneNumberIsOptedOut', 'sns:GetSMSAttributes', 'sns:ListPhoneNumbersOptedOut', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey', 'events:PutEvents'];
       const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
       const dlq = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
-      const write = ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+      // DynamoStore.recordDeliveries writes a leased notice's deliveries with BatchWriteItem
+      const write = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
       const sorted = (...xs: string[][]) => xs.flat().sort();
       expect(actionsOf(policy('poll-standard'))).toEqual(sorted(table, write, sms, logs, dlq));
       expect(actionsOf(policy('sweep'))).toEqual(sorted(table, write, sms, logs, dlq));
-      // deliver claims and settles deliveries: no DeleteItem
-      expect(actionsOf(policy('deliver'))).toEqual(sorted(table, ['dynamodb:PutItem', 'dynamodb:UpdateItem'], sms, logs, dlq));
+      // deliver leases, claims and records deliveries: reads no state (no BatchGetItem), writes no
+      // new item (no PutItem: one region, no lease), frees nothing (no DeleteItem)
+      expect(actionsOf(policy('deliver'))).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:Query'], ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'], sms, logs, dlq));
       // the read API reads: no PutItem, no UpdateItem, no DeleteItem, no SNS
       expect(actionsOf(policy('api'))).toEqual(sorted(table, logs));
       // ingest delivers through the pipeline's channels (opt-outs, topic, events); invoked synchronously: no DLQ
       expect(actionsOf(policy('ingest'))).toEqual(sorted(table, write, sms, logs));
       // acks: the incident (GetItem), the ack once (PutItem), open incidents by code (Query); SNS failures to the DLQ
       expect(actionsOf(policy('acks'))).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], logs, dlq));
-      // delivery-status: find the delivery by message id, record the provider's outcome
-      expect(actionsOf(policy('delivery-status'))).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:UpdateItem'], logs, dlq));
+      // delivery-status: find the delivery by message id (Query gsi1, an older pointer by GetItem), record the provider's outcome
+      expect(actionsOf(policy('delivery-status'))).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], logs, dlq));
     });
 
     test('nothing reads secrets unless a source needs one; nothing sends email without an SES identity', () => {
@@ -283,8 +285,10 @@ describe('one region (default)', () => {
         expect(all).not.toContain('secretsmanager:GetSecretValue');
         expect(all).not.toContain('ssm:GetParameter');
         expect(all).not.toContain('ses:SendEmail');
-        for (const banned of ['dynamodb:Scan', 'dynamodb:*', '*', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'kms:*', 'sns:*'])
+        for (const banned of ['dynamodb:Scan', 'dynamodb:*', '*', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'dynamodb:TransactWriteItems', 'kms:*', 'sns:*'])
           expect(all).not.toContain(banned);
+        // batch writes only where deliveries are recorded
+        if (['api', 'acks', 'delivery-status'].includes(name)) expect(all).not.toContain('dynamodb:BatchWriteItem');
         expect(policy(name).every((st) => st.Effect === 'Allow')).toBe(true);
       }
     });
@@ -300,15 +304,21 @@ describe('one region (default)', () => {
       expect(events.Resource).toEqual({ 'Fn::GetAtt': [s.built.stack.getLogicalId(s.built.stack.eventBus.node.defaultChild as never), 'Arn'] });
     });
 
-    test('acks: GetItem and PutItem on the table, Query on the table and gsi1; nothing else on the table, no SNS, no secret reads', () => {
+    test('acks: GetItem and PutItem on the table, Query on gsi1 only; nothing else on the table, no SNS, no secret reads', () => {
       const st = policy('acks');
       const items = st.find((x) => x.Sid === 'StateTableItems')!;
       expect(asArray(items.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
       expect(items.Resource).toEqual(tableArn);
       const query = st.find((x) => x.Sid === 'StateTableQuery')!;
       expect(query.Action).toBe('dynamodb:Query');
-      expect(query.Resource).toEqual([tableArn, { 'Fn::Join': ['', [...tableArn['Fn::Join'][1].slice(0, -1), `:table/dialtone-state/index/${TABLE_KEYS.gsi1.indexName}`]] }]);
+      expect(query.Resource).toEqual({ 'Fn::Join': ['', [...tableArn['Fn::Join'][1].slice(0, -1), `:table/dialtone-state/index/${TABLE_KEYS.gsi1.indexName}`]] });
       expect(actionsOf(st).filter((a) => a.startsWith('sns:') || a.startsWith('secretsmanager:') || a.startsWith('kms:'))).toEqual([]);
+    });
+
+    test('delivery-status: GetItem and UpdateItem on the table, Query on gsi1 only (a delivery by its message id)', () => {
+      const st = policy('delivery-status');
+      expect(asArray(st.find((x) => x.Sid === 'StateTableItems')!.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      expect(st.find((x) => x.Sid === 'StateTableQuery')!.Resource).toEqual({ 'Fn::Join': ['', [...tableArn['Fn::Join'][1].slice(0, -1), `:table/dialtone-state/index/${TABLE_KEYS.gsi1.indexName}`]] });
     });
 
     test('SMS: sns:Publish and the opt-out check on "*" (no resource type) but only in the stack region', () => {
