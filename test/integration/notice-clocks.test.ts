@@ -162,7 +162,7 @@ describe('a path is not a dark PSAP', () => {
     const base = testConfig({ escalation: { downMinutes: 30, pathDownMinutes: 60, minPsaps: 1, minStates: 5, noAckMinutes: 600, updateEveryMinutes: 120 } });
     p = await startTestPipeline({
       ...base,
-      sources: [...base.sources, { ...base.sources[2]!, id: 'tcc', url: 'http://127.0.0.1:1/tcc.json', components: [{ id: 'tcc', name: 'Text control center', provider: 'Prairie', match: { page: true } }] }],
+      sources: [...base.sources, { ...(base.sources[2] as Extract<(typeof base.sources)[number], { kind: 'statuspage' }>), id: 'tcc', url: 'http://127.0.0.1:1/tcc.json', components: [{ id: 'tcc', name: 'Text control center', provider: 'Prairie', match: { page: true } }] }],
       services: base.services.map((s) => (s.id === 'hennepin-text' ? { ...s, dependsOn: [{ component: 'tcc', effect: 'Down' as const }] } : s)),
       recipients: base.recipients.map((r) => (r.id === 'hennepin-em' ? { ...r, channels: { ...r.channels, sms: '+16125550122' } } : r)),
     });
