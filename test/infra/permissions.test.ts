@@ -84,7 +84,7 @@ function startUpstream(): Promise<Server> {
 /**
  * The push test world (every push kind, an HMAC-signed webhook) with its polled pages on
  * loopback, two Microsoft Graph sources (client secret in SSM, in Secrets Manager), an
- * acknowledgement link base, and Pinal depending on EC2 (so an AWS Health event pages someone).
+ * acknowledgement link base, and Wright depending on EC2 (so an AWS Health event pages its neighbour).
  */
 function permissionsConfig(origin: string): MonitoringConfig {
   const base = pushConfig();
@@ -111,7 +111,12 @@ function permissionsConfig(origin: string): MonitoringConfig {
       graph('graph-ssm', { ssm: '/dialtone/graph-ssm' }),
       graph('graph-sm', { secretsManager: 'dialtone/graph-sm' }),
     ],
-    services: base.services.map((s) => (s.id === 'pinal' ? { ...s, dependsOn: [...s.dependsOn, { component: 'aws-ec2-use1', effect: 'Partial' }] } : s)),
+    // Wright depends on EC2 alone (an incident of its own: a service already in another incident
+    // stays there) and is dark whenever EC2 is in trouble; its neighbour Anoka's floor is paged by SMS.
+    services: [
+      ...base.services,
+      { id: 'wright', name: 'Wright County 911', kind: 'psap', fips: '27171', state: 'MN', dependsOn: [{ component: 'aws-ec2-use1', effect: { degraded: 'Down', partial_outage: 'Down', major_outage: 'Down' } }], neighbours: ['anoka'] },
+    ],
     // the carrier's selective routers are upgraded 00:50–01:10: the sweep opens and closes it
     maintenance: [{ id: 'sr-upgrade', components: ['sr'], start: '2026-09-29T00:50', durationMinutes: 20, notify: true }],
   };
@@ -342,7 +347,7 @@ describe('permissions derived from behaviour', () => {
     outcomes.heartbeat = await invoke('ingest', httpEvent('hennepin-hb', '', { headers: bearer(TOKENS.heartbeat) }));
     outcomes.badToken = await invoke('ingest', httpEvent('vendor-hook', componentUpdate('operational', 'cu-4'), { headers: bearer('wrong') }));
 
-    // health-events: two communications on an EC2 issue confirm it (Pinal partial: a notice); a malformed event
+    // health-events: two communications on an EC2 issue confirm it (Wright down: a notice); a malformed event
     setClock(T0 + 12 * minute);
     outcomes.health1 = await invoke('health-events', healthEvent('comm-1'));
     setClock(T0 + 12 * minute + 5_000);
@@ -415,7 +420,7 @@ describe('permissions derived from behaviour', () => {
     outcomes.hookClear2 = await invoke('ingest', httpEvent('vendor-hook', componentUpdate('operational', 'cu-6'), { headers: bearer(TOKENS.hook) }));
     outcomes.ramseyOpen = await isOpen(ramsey.id);
 
-    // health-events: the EC2 issue closes; Pinal's incident resolves
+    // health-events: the EC2 issue closes; Wright's incident resolves
     const pinal = (await store.listOpenIncidents()).find((i: Incident) => i.causeComponentId === 'aws-ec2-use1')!;
     setClock(T0 + 42 * minute);
     outcomes.healthClosed1 = await invoke('health-events', { ...healthEvent('comm-3'), detail: { ...healthEvent('comm-3').detail, statusCode: 'closed', endTime: 'Tue, 29 Sep 2026 00:42:00 GMT' } });
