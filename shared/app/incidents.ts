@@ -116,7 +116,7 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
     if (freshViews.length === 0) continue;
     const affected = freshViews.map((v) => v.serviceId);
     affected.forEach((id) => listed.add(id));
-    const fresh = openIncident(cause, freshViews, concurrentWith(affected, input), now, supportingSources(affected, input), authoritative, input.components(cause).reportedSince);
+    const fresh = openIncident(cause, freshViews, concurrentWith(affected, input), now, supportingSources(affected, input), authoritative, input.components(cause).reportedSince, model.witnessOf);
     if ((await store.createIncident(fresh)) === 'created') {
       open.set(cause, { ...fresh, version: 1 });
       log.info('incident opened', { incidentId: fresh.id, cause, services: affected });
@@ -166,7 +166,7 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
       if (updated.resolved) reasons.push('resolved');
       else {
         const impaired = Object.entries(next.services).filter(([, s]) => isImpaired(s.state)).map(([id]) => id);
-        const corroborated = corroborate(next, supportingSources(impaired, input), authoritative, now);
+        const corroborated = corroborate(next, supportingSources(impaired, input), authoritative, now, model.witnessOf);
         next = corroborated.incident;
         if (corroborated.confirmedNow) reasons.push('confirmed');
         else if (updated.changed) reasons.push('changed');

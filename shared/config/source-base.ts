@@ -40,12 +40,21 @@ export const polledFields = {
     .describe('poll group in AWS (its own function and schedule): critical = every 15 s, standard = every minute or everySeconds when longer'),
 };
 
+/** Who is speaking through a source: two reads by one witness never corroborate each other. */
+export const witness = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .optional()
+  .describe('who this source speaks for, for corroboration (default: the provider and the host, e.g. "Meridian NG911 Inc. at status.meridian.example"); sources with the same witness never confirm each other');
+
 export function polledSource<K extends string, M extends z.ZodType, X extends z.ZodRawShape = Record<never, never>>(kind: K, match: M, extra?: X) {
   return z
-    .object({ id: idSchema, kind: z.literal(kind), ...polledFields, components: z.array(componentOf(match)).min(1), ...(extra ?? ({} as X)) })
+    .object({ id: idSchema, kind: z.literal(kind), ...polledFields, witness, components: z.array(componentOf(match)).min(1), ...(extra ?? ({} as X)) })
     .strict();
 }
 
 export function pushSource<K extends string, M extends z.ZodType, X extends z.ZodRawShape = Record<never, never>>(kind: K, match: M, extra?: X) {
-  return z.object({ id: idSchema, kind: z.literal(kind), components: z.array(componentOf(match)).min(1), ...(extra ?? ({} as X)) }).strict();
+  return z.object({ id: idSchema, kind: z.literal(kind), witness, components: z.array(componentOf(match)).min(1), ...(extra ?? ({} as X)) }).strict();
 }

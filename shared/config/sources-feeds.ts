@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { componentOf, idSchema, polledFields, polledSource } from './source-base.js';
+import { componentOf, idSchema, polledFields, polledSource, witness } from './source-base.js';
 
 /**
  * Agency and public feeds (RSS/Atom, Statuspage history, CAP, NWS) and Microsoft 365 service
@@ -81,6 +81,7 @@ export const m365GraphSource = z
       .default('https://graph.microsoft.com/v1.0')
       .describe('Microsoft Graph base URL ("graphUrl"); issues are read from <url>/admin/serviceAnnouncement/issues'),
     ...polledTiming,
+    witness,
     components: z
       .array(
         componentOf(

@@ -39,18 +39,25 @@ function affectedByCause(view: ServiceView, cause: string): boolean {
 }
 
 /**
- * Corroboration: one source makes an incident "suspected"; independent sources agreeing (two or
- * more distinct sources with trouble on its services), or one authoritative source, confirm it.
+ * Corroboration: one witness makes an incident "suspected"; independent witnesses agreeing (two
+ * or more distinct witnesses with trouble on its services), or one authoritative source, confirm
+ * it. Two sources of one witness (a page's summary and its incident list) are one voice.
  */
-export function certaintyOf(sources: readonly string[], authoritative: ReadonlySet<string>): Certainty {
-  return new Set(sources).size >= 2 || sources.some((s) => authoritative.has(s)) ? 'confirmed' : 'suspected';
+export function certaintyOf(sources: readonly string[], authoritative: ReadonlySet<string>, witnessOf: (sourceId: string) => string = (id) => id): Certainty {
+  return new Set(sources.map(witnessOf)).size >= 2 || sources.some((s) => authoritative.has(s)) ? 'confirmed' : 'suspected';
 }
 
 /** Folds the current supporting sources in; once confirmed, an incident stays confirmed. */
-export function corroborate(incident: Incident, sources: readonly string[], authoritative: ReadonlySet<string>, now: Date): { incident: Incident; confirmedNow: boolean } {
+export function corroborate(
+  incident: Incident,
+  sources: readonly string[],
+  authoritative: ReadonlySet<string>,
+  now: Date,
+  witnessOf: (sourceId: string) => string = (id) => id,
+): { incident: Incident; confirmedNow: boolean } {
   const merged = [...new Set([...incident.sources, ...sources])].sort();
   if (incident.certainty === 'confirmed') return { incident: merged.length === incident.sources.length ? incident : { ...incident, sources: merged }, confirmedNow: false };
-  const certainty = certaintyOf(merged, authoritative);
+  const certainty = certaintyOf(merged, authoritative, witnessOf);
   if (certainty === 'suspected') return { incident: merged.length === incident.sources.length ? incident : { ...incident, sources: merged }, confirmedNow: false };
   return { incident: { ...incident, sources: merged, certainty, confirmedAt: now.toISOString() }, confirmedNow: true };
 }
@@ -63,6 +70,7 @@ export function openIncident(
   sources: readonly string[] = [],
   authoritative: ReadonlySet<string> = new Set(),
   reportedSince?: string,
+  witnessOf: (sourceId: string) => string = (id) => id,
 ): Incident {
   const openedAt = now.toISOString();
   const services: Record<string, AffectedService> = {};
@@ -88,8 +96,8 @@ export function openIncident(
     services,
     concurrent: [...concurrent],
     sources: [...new Set(sources)].sort(),
-    certainty: certaintyOf(sources, authoritative),
-    ...(certaintyOf(sources, authoritative) === 'confirmed' ? { confirmedAt: openedAt } : {}),
+    certainty: certaintyOf(sources, authoritative, witnessOf),
+    ...(certaintyOf(sources, authoritative, witnessOf) === 'confirmed' ? { confirmedAt: openedAt } : {}),
     noticeSeq: 0,
     version: 0,
   };

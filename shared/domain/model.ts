@@ -12,6 +12,8 @@ export interface Model {
   psapOf(serviceId: string): string;
   /** Services that declare a dependency on the component. */
   dependentsOf(componentId: string): readonly ServiceConfig[];
+  /** Who speaks through a source (config `witness`, else its provider and host): corroboration counts witnesses, not sources. */
+  witnessOf(sourceId: string): string;
   /** Contact points the config publishes in notices (fallback numbers, the notifier): not personal data. */
   publicContacts: readonly string[];
 }
@@ -34,6 +36,7 @@ export function buildModel(config: MonitoringConfig): Model {
   for (const s of config.services)
     for (const d of s.dependsOn) dependents.set(d.component, [...(dependents.get(d.component) ?? []), s]);
   const empty: ReadonlySet<string> = new Set();
+  const witnesses = new Map(config.sources.map((src) => [src.id, witnessOfSource(src)]));
   return {
     config,
     services,
@@ -42,6 +45,19 @@ export function buildModel(config: MonitoringConfig): Model {
     neighboursOf: (id) => neighbours.get(id) ?? empty,
     psapOf: (id) => services.get(id)?.psap ?? id,
     dependentsOf: (id) => dependents.get(id) ?? [],
+    witnessOf: (id) => witnesses.get(id) ?? id,
     publicContacts: [...config.services.flatMap((s) => s.fallbackNumbers), config.notifier.phone, config.notifier.email],
   };
+}
+
+/**
+ * Two reads of one vendor's page (its summary and its incident list) are one witness; a vendor's
+ * page and an agency's post are two. By default a source speaks for its components' provider at
+ * its host (a push source: at its kind), unless the config names the witness.
+ */
+function witnessOfSource(src: MonitoringConfig['sources'][number]): string {
+  if (src.witness !== undefined) return src.witness;
+  const provider = src.components[0]?.provider ?? src.id;
+  const url = 'url' in src && typeof src.url === 'string' && URL.canParse(src.url) ? new URL(src.url) : undefined;
+  return `${provider} at ${url ? url.hostname : src.kind}`;
 }

@@ -1,4 +1,5 @@
 import {
+  certaintyOf,
   corroborate,
   escalationDue,
   incidentId,
@@ -185,5 +186,32 @@ describe('corroboration and the states rule', () => {
   ])('with minStates %i, an incident across MN and AZ escalates: %s', (minStates, due) => {
     const inc = openIncident('routing', [view('hennepin', 'Partial'), view('maricopa', 'Partial')], [], T0);
     expect(escalationDue(inc, T0, { ...policy, minPsaps: 5, minStates }, model)).toBe(due);
+  });
+});
+
+describe('independence is declared, not assumed', () => {
+  const config = (witness?: string) =>
+    testModel({
+      sources: [
+        { id: 'summary', kind: 'statuspage', url: 'https://status.meridian.example/api/v2/summary.json', components: [{ id: 'routing', name: 'NG911 routing', provider: 'Meridian NG911 Inc.', match: { page: true } }] },
+        { id: 'unresolved', kind: 'statuspage-incidents', url: 'https://status.meridian.example/api/v2/incidents/unresolved.json', components: [{ id: 'routing-incidents', name: 'NG911 routing', provider: 'Meridian NG911 Inc.', match: { page: true } }] },
+        { id: 'agency', kind: 'rss', url: 'https://www.hennepin.example/news.rss', ...(witness ? { witness } : {}), components: [{ id: 'hennepin-posts', name: 'Hennepin posts', provider: 'Hennepin County' }] },
+        { id: 'mirror', kind: 'rss', url: 'https://mirror.example/meridian.rss', witness: 'Meridian NG911 Inc. at status.meridian.example', components: [{ id: 'mirror-posts', name: 'Mirror', provider: 'Mirror' }] },
+      ],
+      services: [{ id: 'hennepin', name: 'Hennepin County 911', kind: 'psap', fips: '27053', state: 'MN', dependsOn: [{ component: 'routing' }, { component: 'routing-incidents' }, { component: 'hennepin-posts' }, { component: 'mirror-posts' }] }],
+      recipients: [{ id: 'ops', name: 'Ops', role: 'ops', channels: { email: 'ops@dialtone.example' } }],
+    });
+  test.each<[string, string[], string | undefined, 'suspected' | 'confirmed']>([
+    ["a vendor page's summary and its incident list are one witness", ['summary', 'unresolved'], undefined, 'suspected'],
+    ["a vendor page and the agency's own posts are two", ['summary', 'agency'], undefined, 'confirmed'],
+    ['a source the config declares the same witness as the page (a mirror) adds nothing', ['summary', 'mirror'], undefined, 'suspected'],
+    ['an agency feed declared to be the vendor speaking adds nothing either', ['summary', 'agency'], 'Meridian NG911 Inc. at status.meridian.example', 'suspected'],
+  ])('%s', (_case, sources, witness, certainty) => {
+    const m = config(witness);
+    expect(certaintyOf(sources, new Set(), m.witnessOf)).toBe(certainty);
+  });
+  test('the default witness is the provider at the host', () => {
+    expect(config().witnessOf('summary')).toBe('Meridian NG911 Inc. at status.meridian.example');
+    expect(config().witnessOf('agency')).toBe('Hennepin County at www.hennepin.example');
   });
 });
