@@ -1,4 +1,4 @@
-// Lint and the import rules of DESIGN.md: shared/domain stays pure (no AWS SDK, no I/O, no clock),
+// Lint and the project's import rules: shared/domain stays pure (no AWS SDK, no I/O, no clock),
 // sources and adapters never reach into functions/ or infra/, functions never import infra/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
  */
 export const MAX_INLINED_CONFIG_BYTES = 100 * 1024;
 
-/** The Lambda runtime of every function (DESIGN.md: Node 22 on ARM64). */
+/** The Lambda runtime of every function: Node 22 on ARM64. */
 export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;
 
 /** The esbuild `define` that bakes a validated monitoring config into a bundle. */
@@ -124,7 +124,7 @@ export class DialtoneFunction extends Construct {
     });
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: 'Node 22 is the runtime DESIGN.md fixes and the bundles target (supported by Lambda into 2027); moving to Node 24 is a one-line change of LAMBDA_RUNTIME once the suite has run on it',
+      reason: 'Node 22 is the runtime the project fixes and the bundles target (supported by Lambda into 2027); moving to Node 24 is a one-line change of LAMBDA_RUNTIME once the suite has run on it',
     });
   }
 }

@@ -98,8 +98,8 @@ function acknowledgeOn(grantee: IGrantable, id: string, reason: string): void {
 /**
  * SMS to a phone number: SNS Publish with a PhoneNumber has no resource ARN, so IAM needs
  * Resource "*" (SNS offers no condition key on the destination number). Scoped to this region.
- * `account`: the delivery channels' account reads, also resource-less: opt-outs (domain.md §6.5:
- * CheckIfPhoneNumberIsOptedOut, ListPhoneNumbersOptedOut) and the spend limit (GetSMSAttributes).
+ * `account`: the delivery channels' account reads, also resource-less: opt-outs
+ * (CheckIfPhoneNumberIsOptedOut, ListPhoneNumbersOptedOut) and the spend limit (GetSMSAttributes).
  */
 export function grantSms(grantee: IGrantable, region: string, opts: { account?: boolean } = {}): void {
   const inRegion = { StringEquals: { 'aws:RequestedRegion': region } };

@@ -36,7 +36,7 @@ export interface MonitoringProps {
 }
 
 /**
- * Self-monitoring (DESIGN.md: "a blind monitor alerts ops"): alarms to the ops topic, which
+ * Self-monitoring (a blind monitor alerts ops): alarms to the ops topic, which
  * reach people without going through the pipeline they watch, and one dashboard.
  *
  * | alarm | fires when |

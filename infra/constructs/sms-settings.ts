@@ -14,7 +14,7 @@ export interface SmsSettingsProps {
 }
 
 /**
- * The region's SMS account attributes (domain.md §6.2). They have no CloudFormation resource,
+ * The region's SMS account attributes. They have no CloudFormation resource,
  * so an AwsCustomResource calls SNS SetSMSAttributes on create and update: DefaultSMSType,
  * MonthlySpendLimit, and delivery-status logging through a role SNS assumes to write
  * CloudWatch Logs (price, status, carrier response, dwell time per message).

@@ -12,7 +12,7 @@ import { parseServiceState } from '../domain/nena.js';
 import type { Incident, Notice, Phase, Transition } from '../domain/records.js';
 
 /**
- * EventBridge events for other systems (DESIGN.md "deliver"): a pure mapping from a notice or a
+ * EventBridge events for other systems (deliver): a pure mapping from a notice or a
  * service transition to versioned events (contracts in shared/config/events.ts), and a publisher
  * that puts them on a custom bus in batches, retrying failed entries a bounded number of times.
  */

@@ -8,7 +8,7 @@ import { emailSubject } from './ses-sender.js';
 import { incidentSeverity } from '../domain/severity.js';
 
 /**
- * The incident topic (DESIGN.md "deliver"): every notice is published once to an SNS topic that
+ * The incident topic (deliver): every notice is published once to an SNS topic that
  * integrations subscribe to (SQS, Lambda, HTTPS, a team's SMS or email), with message attributes
  * their filter policies can match: state, fips, severity, phase, incidentId, seq, reason, kind
  * (outage | maintenance), certainty (suspected | confirmed) and cause: ten, the SNS maximum, so a

@@ -9,7 +9,7 @@ import { topicMessage } from './incident-topic.js';
 import type { LocalDeliveryLog } from './local-sender.js';
 
 /**
- * The local equivalents of the incidents topic and the EventBridge bus (DESIGN.md "two homes"):
+ * The local equivalents of the incidents topic and the EventBridge bus, when the pipeline runs locally:
  * each publication is a line in the same JSON Lines delivery log as the deliveries, marked with a
  * `kind` ("topic" or "event"), and a line on the console, so the demo shows what integrations
  * would receive. The topic line carries the subject, the SMS body and the message attributes

@@ -7,7 +7,7 @@ import { contactKey, maskAddress, redact } from '../domain/mask.js';
 import type { Channel, Delivery, Phase } from '../domain/records.js';
 
 /**
- * The local last hop (DESIGN.md "two homes"): instead of SNS, every delivery becomes one line in
+ * The local last hop (the pipeline run locally, not on AWS): instead of SNS, every delivery becomes one line in
  * a JSON Lines delivery log and one line on the console. The log is a log, so the address is
  * masked and phone numbers / emails inside the subject and text are redacted too, except the
  * published contact points the config names (fallback numbers, the notifier's desk).

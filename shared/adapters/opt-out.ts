@@ -7,7 +7,7 @@ import {
 import { maskPhone, redact } from '../domain/mask.js';
 
 /**
- * SMS opt-outs (domain.md §6.5): a recipient who replied STOP is opted out, and SNS drops every
+ * SMS opt-outs: a recipient who replied STOP is opted out, and SNS drops every
  * later SMS to that number: Publish still succeeds, so without this check a PSAP that once
  * texted STOP would silently miss every alert. Deliver checks before sending and falls back to
  * the recipient's other channel.

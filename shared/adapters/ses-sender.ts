@@ -59,7 +59,7 @@ function tags(d: Delivery): MessageTag[] {
  * Email with SES v2 SendEmail (simple content), one recipient per message: a shared To: list
  * would disclose every recipient's address to the others, and one bad address would fail the
  * rest. SES, not SNS email: SNS email bodies cannot be formatted, carry an unsubscribe link
- * any reader of a shared mailbox can click, and suspend above 10 messages/s (domain.md §6.7).
+ * any reader of a shared mailbox can click, and suspend above 10 messages/s.
  */
 export class SesEmailSender implements Sender {
   constructor(private readonly options: SesEmailSenderOptions) {}

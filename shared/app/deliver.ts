@@ -16,7 +16,7 @@ import { MAX_DELIVERY_ATTEMPTS, newDelivery, retryDelayMs } from './send.js';
 import { paced, planSms, realSleep, type Sleeper } from './throttle.js';
 
 /**
- * Route & render → deliver (DESIGN.md steps 5 and 6), for every notice in the outbox.
+ * Route & render → deliver (the last two steps of the signal path), for every notice in the outbox.
  *
  * Exactly once, in order, within limits:
  * - A run leases each notice before delivering it (one conditional write on the notice: its

@@ -88,7 +88,7 @@ function gist(n: Notice): string {
  * saving the incident (or a concurrent one) wrote that seq: if it is this same notice, it stands
  * (the outbox has it). If it says something else (the world moved on before the retry: e.g. a
  * "changed" written by the dead invocation, a "resolved" now), it stands too, as issued history,
- * and this notice takes the next seq; ignoring it would swallow an all-clear. (Issue 8.)
+ * and this notice takes the next seq; ignoring it would swallow an all-clear.
  */
 async function issueOnce(store: Store, incident: Incident, reason: NoticeReason, now: Date): Promise<{ incident: Incident; notice: Notice; created: boolean }> {
   let issued = issueNotice(incident, reason, now);

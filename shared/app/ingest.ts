@@ -11,7 +11,7 @@ import { applyObservations, type EvaluateDeps, type EvaluationReport } from './p
 import { heartbeatObservation, pushSourcesOf, type PushSourceConfig } from './push-sources.js';
 
 /**
- * Push inputs (DESIGN.md "schedule / push"): webhooks, heartbeats, agency reports and AWS Health
+ * Push inputs (the pushed counterpart of the poll schedule): webhooks, heartbeats, agency reports and AWS Health
  * events. `ingestPush` is POST /push/{sourceId}: size cap → authentication → validation (zod)
  * → record (the source's SourceState, compare-and-set) → the same evaluation path as the poll
  * cycle (applyObservations). Expected failures are answers, never throws:
@@ -34,8 +34,8 @@ import { heartbeatObservation, pushSourcesOf, type PushSourceConfig } from './pu
  *
  * Pushes are hints, like any single read: one push is one observation, and the poll cycle
  * repeats each push source's standing status every cycle until the next push, so hysteresis
- * confirms it after `openAfter` reads. To confirm a Statuspage webhook by polling
- * (reference/sources.md §1), also configure a polled `statuspage` source for the page and make
+ * confirms it after `openAfter` reads. Statuspage documents no webhook signature, so to confirm
+ * one by polling, also configure a polled `statuspage` source for the page and make
  * services depend on both.
  */
 

@@ -21,7 +21,7 @@ import { isPush } from './push-sources.js';
 type State = Omit<SourceState, 'version'>;
 
 /**
- * "Unknown is not healthy" (DESIGN.md): the poll cycle's bookkeeping of blind monitors.
+ * "Unknown is not healthy" (and not an outage): the poll cycle's bookkeeping of blind monitors.
  *
  * - A polled source whose read fails `blindAfter` times in a row opens a *blind episode*
  *   (SourceState.blind); ops hears once ("monitor blind") and once more when a read succeeds

@@ -82,7 +82,7 @@ function isConflict(err: unknown): boolean {
  * incidents follow, and a last write clears it. An invocation that dies or is throttled in
  * between leaves it in the state, and the next one to read that state writes it to the history
  * (a no-op if it is there) and re-derives services and incidents: a transition is never lost,
- * never recorded for a state that was not saved, and never left without its services. (Issue 8.)
+ * never recorded for a state that was not saved, and never left without its services.
  */
 type Owing<T> = T & { unrecorded?: Transition };
 
@@ -96,7 +96,7 @@ function splitOwed<T extends object>(stored: Owing<T>): { owed?: Transition; sta
   return { ...(unrecorded ? { owed: unrecorded } : {}), state: state as T };
 }
 
-// ── steady state (issue 7) ───────────────────────────────────────────────────────────────────
+// ── steady state ─────────────────────────────────────────────────────────────────────────────
 //
 // An unchanged cycle reads the due sources' states and nothing else. A polled source whose read
 // is `unchanged` (304, or the same body hash) says again what it said last time; if each of its
@@ -166,7 +166,7 @@ function withSettled(state: Omit<SourceState, 'version'>, settled: boolean): Omi
 }
 
 /**
- * One poll cycle, the signal path of DESIGN.md end to end: fetch → observe → evaluate → record →
+ * One poll cycle, the whole signal path end to end: fetch → observe → evaluate → record →
  * route & render → deliver. The CLI, the demo and the poll Lambda all call this.
  * An unchanged cycle reads the sources' states (batched), writes nothing, and reads nothing else
  * but the open incidents and the outbox (two Queries); see "steady state" above.

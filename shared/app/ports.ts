@@ -16,7 +16,7 @@ import type {
 } from '../domain/records.js';
 
 /**
- * The record (DESIGN.md step 4). One adapter implements it on DynamoDB; the same adapter runs
+ * The record (the step between evaluate and route & render). One adapter implements it on DynamoDB; the same adapter runs
  * against dynalite locally and in tests. Every write is a single-item conditional write.
  * `save*` methods take the version the caller read (0 = the item must not exist yet) and throw
  * a DialtoneError with code STORE.CONFLICT when someone else wrote first.

@@ -3,7 +3,7 @@ import type { Clock } from '../domain/clock.js';
 import { fitsOneSms } from '../domain/text.js';
 
 /**
- * SMS throughput (domain.md §6.4): an origination identity sends a fixed number of message
+ * SMS throughput: an origination identity sends a fixed number of message
  * PARTS per second (MPS): toll-free 3, 10DLC 1 by default up to what the campaign qualifies for,
  * short code 100. A message longer than one segment costs one part per segment (153 GSM-7 or 67
  * UCS-2 characters each), so one long message delays everyone after it.

@@ -111,8 +111,8 @@ export function kindOf(fips: string): CountyKind | undefined {
 }
 
 /**
- * Changes since the us-atlas vintage (Census 2017). Codes and dates: reference/domain.md §5
- * ([src] Census FR notices 2020-27459 and 2022-12063 for Connecticut).
+ * Changes since the us-atlas vintage (Census 2017). Codes and dates: Census Federal Register
+ * notices 2020-27459 and 2022-12063 (Connecticut's planning regions).
  *
  * Names marked [verify] come from secondary sources: each agrees across three independent public
  * lists (GENC update notes, NWS county tables, Census-derived data pipelines), but has not been

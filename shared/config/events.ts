@@ -3,7 +3,7 @@ import { SERVICE_STATES } from '../domain/nena.js';
 import { STATUSES } from '../domain/status.js';
 
 /**
- * The event contracts dialtone publishes on its EventBridge bus (DESIGN.md "deliver").
+ * The event contracts dialtone publishes on its EventBridge bus (one of the deliver step's channels).
  *
  * - `source` is always `dialtone`; the detail-type carries a major version (`IncidentOpened.v1`).
  *   Adding an optional field is compatible; renaming, removing or retyping one is a new version

@@ -8,7 +8,7 @@ import { composeSms, dialable, moreByEmail, smsName, SUBJECT_LIMIT, truncate, ty
 import { stateWords } from './words.js';
 
 /**
- * Storm control (DESIGN.md: one message per recipient per incident phase in a storm). When
+ * Storm control (one message per recipient per incident phase in a storm). When
  * several notices of the same phase are due to one recipient at once (500 PSAPs dark through 500
  * causes), they go out as ONE SMS and ONE email: a bundle. This module words bundles; the
  * bookkeeping (a bundle delivery listing its members, each member's own delivery record marked

@@ -29,7 +29,7 @@ export function incidentId(causeComponentId: string, openedAt: string): string {
   return `INC-${day}-${fnv1a(`${causeComponentId}|${openedAt}`).slice(0, 6)}`;
 }
 
-/** A short code a recipient can reply with to acknowledge (issue 4 wires the replies). */
+/** A short code a recipient can reply with to acknowledge (app/ack.ts matches replies by it). */
 export function ackCode(id: string): string {
   return id.slice(-4).toUpperCase();
 }

@@ -1,7 +1,7 @@
 import type { Channel } from './records.js';
 
 /**
- * Masking for logs (DESIGN.md: no phone number, email address or secret in logs). Phones keep
+ * Masking for logs (no phone number, email address or secret in logs). Phones keep
  * the country code and the last 4 digits, emails the first letter and the domain: enough to tell
  * recipients apart in an incident review, not enough to contact them. Every other character is
  * kept, so a masked phone is exactly as long as the original (SMS length checks still hold).

@@ -3,7 +3,7 @@ import type { Observation } from './observation.js';
 import type { Status } from './status.js';
 
 /**
- * What the record holds (DESIGN.md "record"). Current-state items carry a `version` for
+ * What the record holds. Current-state items carry a `version` for
  * compare-and-set; history items (transitions, notices, deliveries) are written once.
  */
 

@@ -41,7 +41,7 @@ export function adjacentTo(psapId: string, darkPsapIds: readonly string[], model
 }
 
 /**
- * Who must know about a notice (DESIGN.md "route & render"):
+ * Who must know about a notice (route & render):
  * - the neighbours and backup partner of each dark PSAP (they will get its rolled-over calls);
  * - county managers whose counties or states hold an impaired service;
  * - the FCC liaison once the incident is escalated, whatever its `hearAt`: the escalation itself

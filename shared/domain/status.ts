@@ -1,4 +1,4 @@
-/** The one status scale every source is normalised to (see DESIGN.md, "observe"). */
+/** The one status scale every source is normalised to when it is observed. */
 export const STATUSES = ['operational', 'maintenance', 'degraded', 'partial_outage', 'major_outage', 'unknown'] as const;
 export type Status = (typeof STATUSES)[number];
 

@@ -9,7 +9,7 @@ import { fromEpochSeconds, item, lookup, NO_SOURCE, observation, parseJsonBody, 
 /**
  * AWS Health Dashboard public JSON, `health.aws.amazon.com/public/currentevents`
  * (undocumented; UTF-16 with a BOM on the wire, decoded by BOM) → one Observation per
- * configured component. See reference/sources.md §0 and §2b.
+ * configured component.
  *
  * - The body is the array of *open* public events; `[]` when all is clear, so a service no
  *   event mentions is operational, and a service whose event ends resolves by disappearance.

@@ -7,8 +7,7 @@ import { badPayload, fromEpochSeconds, inSource, item, NO_SOURCE, observation, w
 
 /**
  * AWS Health Dashboard public RSS (`status.aws.amazon.com/rss/all.rss` or
- * `…/rss/<service>-<region>.rss`) → one Observation per configured component. See
- * reference/sources.md §0 and §2a.
+ * `…/rss/<service>-<region>.rss`) → one Observation per configured component.
  *
  * - Each item is one *update*; its guid is `…#<service>-<region>_<epoch>` (global services have
  *   no region). The newest item per service-region key decides that key's status.

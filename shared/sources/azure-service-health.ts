@@ -9,7 +9,7 @@ import { badPayload, compact, describeIssue, item, NO_SOURCE, observation, parse
  * Azure Service Health events → one Observation per configured component. Reads the ARM list
  * `GET …/providers/Microsoft.ResourceHealth/events` (`{ value: [{ id, name, properties }] }`),
  * a bare array of events, or one event, in REST shape (`properties`) or SDK shape (flattened).
- * See reference/sources.md §0 and §3b. Every enum is compared case-insensitively.
+ * Every enum is compared case-insensitively.
  *
  * Per event × impacted service × impacted region:
  * - `status: Resolved` → operational (PIRs arrive as resolved events);

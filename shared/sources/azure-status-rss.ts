@@ -7,7 +7,7 @@ import { badPayload, compact, inSource, item, NO_SOURCE, observation, worstVerdi
 
 /**
  * Azure status public RSS (`rssfeed.azure.status.microsoft/en-us/status/feed/`) → one
- * Observation per configured component. See reference/sources.md §0 and §3a.
+ * Observation per configured component.
  *
  * - The feed is normally empty: an item is posted only for broad-impact issues and removed when
  *   resolved. Empty channel → operational; an item gone → resolved by disappearance.

@@ -10,8 +10,8 @@ import { xmlAttr, xmlText, type XmlNode } from './text.js';
 /**
  * Public alerts (CAP 1.1/1.2 documents, NWS/IPAWS Atom indexes of CAP entries, and — through
  * nws.ts — api.weather.gov JSON) read for one thing: "911 Telephone Outage Emergency" (SAME event
- * code TOE) alerts covering a component's counties. See sources.md §0 (CAP row), §5, §6 and
- * domain.md §4.
+ * code TOE) alerts covering a component's counties: there is no national 911 status feed, and
+ * local authorities announce a 911 outage this way (OASIS CAP 1.2).
  *
  * Which alerts count for a component
  *  - the event is TOE: eventCode SAME=TOE, or the event named "911 Telephone Outage Emergency"
@@ -27,7 +27,7 @@ import { xmlAttr, xmlText, type XmlNode } from './text.js';
  *    already filtered by area).
  *  - an alert another alert of the same feed references (Update / Cancel `references`) is
  *    superseded and ignored.
- * What an alert says (sources.md §0)
+ * What an alert says
  *  - msgType Cancel or Error, urgency Past, responseType AllClear, or expired
  *    (`expires`, NWS `ends`, passed at the time of the read) → operational (cleared);
  *  - severity Minor / Moderate → degraded, Severe → partial_outage, Extreme → major_outage,

@@ -7,7 +7,7 @@ import { item, lookup, NO_SOURCE, observation, parseJsonBody, sameName, utc, wor
 
 /**
  * FireHydrant-hosted status page (`https://<page>/data/payload.json`) → one Observation per
- * configured component. See reference/sources.md §7.
+ * configured component.
  *
  * - An incident is open while `timestamps.resolved` is empty; resolved ones do not count.
  * - An open incident's components carry a condition *label* (e.g. "Degraded"), which the page's

@@ -8,7 +8,7 @@ import { item, lookup, NO_SOURCE, observation, parseJsonBody, sameName, utc, wor
 /**
  * Google Cloud `status.cloud.google.com/incidents.json` (and Google Workspace's
  * `…/appsstatus/dashboard/incidents.json`, same schema) → one Observation per configured
- * component. See reference/sources.md §0 and §4.
+ * component.
  *
  * - The body is a rolling window of incidents; an incident is open while it has no `end`.
  *   Only open incidents count, so a product no open incident lists is operational ("nothing

@@ -11,7 +11,7 @@ import { badPayload, describeIssue } from './vendor-util.js';
 import { decodeText } from './text.js';
 
 /**
- * Microsoft 365 service health through Microsoft Graph (kind `m365-graph`, sources.md §3c).
+ * Microsoft 365 service health through Microsoft Graph (kind `m365-graph`).
  *
  * Reading (a CustomReader): client-credentials token (POST to the tenant's token endpoint with
  * the client secret from the SecretResolver port, scope `<graph origin>/.default`, cached until
@@ -20,7 +20,7 @@ import { decodeText } from './text.js';
  * for at most `maxPages` pages. A 401 from Graph drops the cached token and retries once; a 429
  * honours Retry-After like every other source. Nothing here logs the secret or the token.
  *
- * Mapping (sources.md §0, Graph row; enums compared case-insensitively: the docs write
+ * Mapping (enums compared case-insensitively: the docs write
  * `ServiceRestored`, live responses `serviceRestored`):
  *   serviceOperational, serviceRestored, postIncidentReviewPublished, falsePositive, resolved,
  *   resolvedExternal, mitigated, mitigatedExternal                          → operational
@@ -29,8 +29,8 @@ import { decodeText } from './text.js';
  *   serviceInterruption                                                      → major_outage
  *   investigationSuspended, unknownFutureValue, anything else                → unknown
  * An issue with `isResolved: true` is operational whatever its status. An *advisory* (not an
- * incident) is capped at degraded: Microsoft uses advisories for limited impact, and sources.md
- * leans to "alert, but at a lower tier". A component (match: service, optional feature or
+ * incident) is capped at degraded: Microsoft uses advisories for limited impact, so an
+ * advisory alerts, but at a lower tier. A component (match: service, optional feature or
  * featureGroup) takes the worst of its unresolved issues; none → operational. A healthOverviews
  * payload (`/healthOverviews`, `?$expand=issues`, or one serviceHealth object) also carries the
  * service's own rollup status, which counts too (and when `feature` is not set it is the whole

@@ -8,7 +8,7 @@ import { item, lookup, NO_SOURCE, observation, readJsonBody, sameName, utc, vali
 /**
  * Slack status API v2 → one Observation per configured component. Reads `…/api/v2.0.0/current`
  * (`{ status, date_created, date_updated, active_incidents[] }`) or `…/history` (a bare array
- * of incidents). See reference/sources.md §7.
+ * of incidents).
  *
  * - An incident counts while its `status` is `active`; `resolved`/`completed` are over and
  *   `scheduled` has not started; any other status → unknown.

@@ -7,7 +7,7 @@ import { item, lookup, NO_SOURCE, observation, parseJsonBody, sameName, utc, typ
 
 /**
  * Status.io public status API (`api.status.io/1.0/status/<page id>`, e.g. status.gitlab.com)
- * → one Observation per configured component. See reference/sources.md §0 and §7.
+ * → one Observation per configured component.
  *
  * - `status_code`: 100 → operational, 200 (planned maintenance) → maintenance, 300 → degraded,
  *   400 → partial_outage, 500 → major_outage, 600 (security event) → major_outage; anything

@@ -23,7 +23,7 @@ import type { UpstreamItem } from './parsers.js';
  * worst one decides), not when the newest post says so.
  *
  * The feed carries no impact (minor/major/critical), so an open incident is `degraded`, the
- * conservative tier (sources.md §0): use the page's summary.json (kind `statuspage`) when the
+ * conservative tier (alert, but lower): use the page's summary.json (kind `statuspage`) when the
  * grade matters. A maintenance entry still open with an incident marker ("Update") reads as
  * maintenance. `match.keywords` picks entries by title ("Actions", "Codespaces"); without a match
  * every entry counts (the page as a whole).

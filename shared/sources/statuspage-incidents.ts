@@ -9,7 +9,7 @@ import { badPayload, item, lookup, NO_SOURCE, observation, readJsonBody, sameNam
  * Atlassian Statuspage v2 open incidents and maintenances → one Observation per configured
  * component. Reads `incidents/unresolved.json`, `scheduled-maintenances/active.json` (or
  * `upcoming.json`, `incidents.json`, `summary.json`: any body with `incidents[]` and/or
- * `scheduled_maintenances[]`, or a bare array of incidents). See reference/sources.md §0–1.
+ * `scheduled_maintenances[]`, or a bare array of incidents).
  *
  * - An open incident (status not resolved/postmortem/completed) counts with its `impact`:
  *   none → operational (informational), maintenance → maintenance, minor → degraded,

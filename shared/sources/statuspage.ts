@@ -10,7 +10,7 @@ import type { UpstreamItem } from './parsers.js';
 
 /**
  * Atlassian Statuspage v2 `summary.json` (also `components.json`: page + components, no
- * status) → one Observation per configured component. See reference/sources.md §0–1.
+ * status) → one Observation per configured component.
  * Every enum is read as a plain string and mapped here, so an unrecognised value becomes
  * `unknown` (blind), never `operational`.
  */

@@ -84,7 +84,7 @@ const CAP_FILES: Record<string, FileTable> = {
   'edge-nws-atom-index-empty-no-xml-decl.xml': {
     components: { anywhere: { match: { fips: ['27053'] }, status: 'operational' }, everything: { status: 'operational' } },
     decoded: [],
-    operationalBecause: 'an NWS index with no entries is the documented "nothing active" (sources.md §0: empty NWS/CAP indexes are healthy)',
+    operationalBecause: 'an NWS index with no entries is the documented "nothing active" (empty NWS/CAP indexes are healthy)',
   },
   'edge-oasis-cap11-appendix-a2-older-namespace.xml': {
     components: { alpine: { match: { fips: ['06003'] }, status: 'operational' } },

@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 import { configDefine } from '../../infra/constructs/dialtone-function';
 
 /**
- * What the Lambda bundles carry (issue 7: bundles ≤ 500 KB, npm run bench part 4), bundled as the
+ * What the Lambda bundles carry (target: bundles ≤ 500 KB, npm run bench part 4), bundled as the
  * construct has NodejsFunction do it (SDK external). A regression guard: the county table, the
  * phone-number library and the source adapters stay out of the functions that do not use them.
  */

@@ -1,5 +1,5 @@
 /**
- * Regression tests for what the fault suite (test/reliability/faults.test.ts, issue 8) found, each
+ * Regression tests for what the fault suite (test/reliability/faults.test.ts) found, each
  * reduced to one deterministic interleaving on the embedded store.
  */
 import { runPollCycle } from '../../shared/app/poll-cycle.js';

@@ -1,5 +1,5 @@
 /**
- * Issue 7: in steady state a poll cycle reads only what can change. An unchanged cycle reads the
+ * In steady state a poll cycle reads only what can change. An unchanged cycle reads the
  * sources' states and nothing else (no component, no service); a change reads its own source's
  * components; a cycle where a status changes (or a source settles, or a reconciliation is due)
  * evaluates everything as before. Keys are counted by item type on the client's middleware stack.

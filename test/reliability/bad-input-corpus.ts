@@ -1,5 +1,5 @@
 /**
- * The bad-input corpus of issue 8: every row is one bad upstream answer (or one forged or
+ * The bad-input corpus: every row is one bad upstream answer (or one forged or
  * replayed push) with what the reader must say about it. Rows are generated from small
  * hand-written valid payloads (truncations, encodings, wrappers) and hand-written where the
  * attack has a shape of its own (entity bombs, redirects, forgeries). bad-input.test.ts plays

@@ -1,5 +1,5 @@
 /**
- * The world the bad-input corpus (bad-input.test.ts, issue 8) runs in:
+ * The world the bad-input corpus (bad-input.test.ts) runs in:
  *
  * - one loopback HTTP upstream on 127.0.0.1 (routes by path: the two good sources and one route
  *   per corpus case) and, when the host has it, an alias on 127.0.0.2 that the config's

@@ -1,5 +1,5 @@
 /**
- * Issue 8's bad-input corpus (bad-input-corpus.ts): hundreds of bad upstream answers, and forged
+ * The bad-input corpus (bad-input-corpus.ts): hundreds of bad upstream answers, and forged
  * or replayed pushes, played through the REAL read path (readSource: SSRF guard, one deadline,
  * byte cap, decode, parse) inside the REAL poll cycle (runPollCycle on the embedded DynamoDB),
  * and through the real ingest handler (functions/ingest). For every row:
@@ -287,7 +287,7 @@ async function runPollCase(c: PollCase, index: number): Promise<void> {
 }
 
 describe('bad-input corpus: polled sources through readSource and runPollCycle', () => {
-  test('the corpus is big enough (issue 8: at least 200 cases)', () => {
+  test('the corpus is big enough (at least 200 cases)', () => {
     expect(POLL_CASES.length + PUSH_CASES.length).toBeGreaterThanOrEqual(200);
     expect(new Set(POLL_CASES.map(label)).size).toBe(POLL_CASES.length); // every row has its own name
   });

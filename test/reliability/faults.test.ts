@@ -1,5 +1,5 @@
 /**
- * Issue 8, the fault suite: random upstream timelines (holds, flapping, blind periods, long gaps
+ * The fault suite: random upstream timelines (holds, flapping, blind periods, long gaps
  * that cross the escalation and reminder clocks) played through the REAL pipeline (runPollCycle →
  * DynamoStore → dynalite) with faults injected (test/support/faults.ts):
  *
@@ -52,7 +52,7 @@ const TIMEOUT_MS = SOAK > 0 ? 24 * 3_600_000 : 120_000;
 /** Cases per embedded store (see below). */
 const STORE_CASES = 100;
 
-describe('the pipeline under injected faults (issue 8)', () => {
+describe('the pipeline under injected faults', () => {
   let db: DynamoTransport;
   const startStore = async () => (TRANSPORT === 'http' ? loopbackDynamo() : inProcessDynamo());
   // Every other case runs the default audiences (the FCC liaison hears only confirmed incidents, so

@@ -1,5 +1,5 @@
 /**
- * Issue 8, the log rule (DESIGN.md: no phone number, email address or secret in logs): the bundled
+ * The log rule (no phone number, email address or secret in logs): the bundled
  * demo, end to end, with everything it says captured: every printed line (its log lines are
  * printed too), anything written to stdout or stderr or through console.* while it runs, and
  * every line of its JSON Lines delivery log. No recipient's phone number or email address may
@@ -58,7 +58,7 @@ export function emailSpellings(email: string): string[] {
   return [email, email.toLowerCase(), email.toUpperCase(), encodeURIComponent(email), email.replace('@', ' at ')];
 }
 
-describe('the bundled demo logs no recipient contact (issue 8)', () => {
+describe('the bundled demo logs no recipient contact', () => {
   const config = bindConfig(loadScenario(BUNDLED_SCENARIO), 'http://127.0.0.1:1');
   const model = buildModel(config);
   const keep = new Set(model.publicContacts.map(contactKey));
@@ -159,7 +159,7 @@ describe('the bundled demo logs no recipient contact (issue 8)', () => {
  * message with an error that quotes the recipient's address and text, and a source goes blind
  * (ops alerts): the failure paths' log lines must keep the rule too.
  */
-describe('the pipeline’s log lines at every level, under failures (issue 8)', () => {
+describe('the pipeline’s log lines at every level, under failures', () => {
   test('no recipient contact in any log line, printed line or delivery-log line', async () => {
     const config = bindConfig(loadScenario(BUNDLED_SCENARIO), 'http://127.0.0.1:1');
     const model = buildModel(config);

@@ -5,10 +5,11 @@ import type { Status } from '../../domain/status.js';
 import { badPush, firstIssue, type PushEvent } from './types.js';
 
 /**
- * A PSAP declares its own NENA i3 ServiceState (reference/domain.md §3.1). Body either
+ * A PSAP declares its own NENA i3 ServiceState (NENA-STA-010.3 §10.12). Body either
  * `{ "state": "Down", "reason": "…" }` or the i3 `emergency-ServiceState` body
  * `{ "service": {…}, "serviceState": { "state": "Down", "reason": "…" } }`. Older spellings
- * (Unmanned, PartialService) are accepted. Mapped per reference/sources.md §0 (last row).
+ * (Unmanned, PartialService) are accepted. TO_STATUS below puts each state on the status scale;
+ * a state it does not list reads unknown.
  */
 
 type Source = SourceOf<'agency-report'>;

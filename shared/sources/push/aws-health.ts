@@ -5,7 +5,7 @@ import type { Status } from '../../domain/status.js';
 import { badPush, firstIssue, type ComponentUpdate, type PushEvent } from './types.js';
 
 /**
- * AWS Health events delivered by EventBridge (reference/sources.md §0, §2c). Accepted shapes:
+ * AWS Health events delivered by EventBridge. Accepted shapes:
  * the EventBridge envelope (`detail` an object), a PutEvents request entry or an array of them
  * (`Source`/`DetailType`/`Detail` capitalised, `Detail` a JSON string), and a bare detail object
  * (as forwarded by an organisation-level rule). Only `source: aws.health` unless the source has

@@ -5,7 +5,7 @@ import { badPush, firstIssue, sameName, type ComponentUpdate, type PushEvent } f
 import { COMPONENT_STATUS, PAGE_INDICATOR } from '../statuspage.js';
 
 /**
- * Atlassian Statuspage webhook notifications (reference/sources.md §1): a component_update
+ * Atlassian Statuspage webhook notifications: a component_update
  * (`component_update.new_status`) or an incident (its newest update's `affected_components[]`,
  * else the incident's `components[]`). Components match by upstream id (`code` in
  * affected_components), exact name, or `{ page: true }` for the page's `status_indicator`.

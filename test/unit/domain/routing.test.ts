@@ -82,7 +82,7 @@ describe('hearing at suspected or confirmed', () => {
   });
 });
 
-describe('per-recipient minimum severity and hear-at (issue 5)', () => {
+describe('per-recipient minimum severity and hear-at', () => {
   // hennepin-em hears critical only; ramsey-floor waits for confirmation whatever its audience says;
   // az-state hears at "suspected" although county managers wait for "confirmed".
   const tuned = testModel({

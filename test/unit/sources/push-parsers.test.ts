@@ -109,7 +109,7 @@ describe('AWS Health', () => {
 });
 
 describe('agency report', () => {
-  test('NENA → status (reference/sources.md §0, last row)', () => {
+  test('NENA ServiceState → status, every state', () => {
     expect(Object.fromEntries(SERVICE_STATES.map((s) => [s, nenaToStatus(s)]))).toEqual({
       Normal: 'operational',
       ScheduledMaintenanceAvailable: 'maintenance',
