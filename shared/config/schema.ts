@@ -67,6 +67,10 @@ export const dependencySchema = z
       .union([serviceState, effectMap])
       .default('Down')
       .describe('the NENA state this service is in when the component has a major outage, or a map per component status'),
+    decides: z
+      .boolean()
+      .default(false)
+      .describe("the PSAP's own authenticated report of its state (an agency-report source): while it reports, it decides this service's state over every other dependency"),
   })
   .strict();
 
@@ -210,7 +214,10 @@ export const monitoringConfigSchema = z
     cfg.services.forEach((s, i) => {
       s.dependsOn.forEach((d, j) => {
         if (!componentIds.has(d.component)) problem(['services', i, 'dependsOn', j, 'component'], `unknown component "${d.component}"`);
+        const from = cfg.sources.find((src) => src.components.some((c) => c.id === d.component));
+        if (d.decides && from && from.kind !== 'agency-report') problem(['services', i, 'dependsOn', j, 'decides'], `only a PSAP's own report (an agency-report source) can decide; "${d.component}" comes from a ${from.kind} source`);
       });
+      if (s.dependsOn.filter((d) => d.decides).length > 1) problem(['services', i, 'dependsOn'], 'at most one dependency decides');
       s.neighbours.forEach((n, j) => {
         if (!serviceIds.has(n)) problem(['services', i, 'neighbours', j], `unknown service "${n}"`);
         if (n === s.id) problem(['services', i, 'neighbours', j], 'a service cannot be its own neighbour');

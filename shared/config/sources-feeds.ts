@@ -22,7 +22,13 @@ const feedExtra = {
     .min(1)
     .max(24 * 90)
     .default(72)
-    .describe('items older than this are not read: an outage post nobody closed stops counting after this long'),
+    .describe('items older than this are not read at all'),
+  holdHours: z
+    .number()
+    .min(0.25)
+    .max(24 * 90)
+    .default(12)
+    .describe('an outage or degraded post decides for this long after it was posted; after that, with no newer post, the component reads operational again (a post nobody closed does not keep a PSAP dark)'),
 };
 
 /** An agency's RSS 2.0 / RSS 1.0 news feed: every item is classified as 911 down / degraded / restored / nothing. */

@@ -14,7 +14,7 @@ export const isPath = (kind: string | undefined): boolean => kind !== undefined 
  * What a component's status means for a service that depends on it. `effect` is the state at a
  * major outage (default Down); milder trouble is capped at Partial; a map overrides any of it.
  */
-export function dependencyEffect(dep: DependencyConfig, status: Status): ServiceState {
+export function dependencyEffect(dep: Pick<DependencyConfig, 'effect'>, status: Status): ServiceState {
   if (status === 'operational') return 'Normal';
   if (status === 'unknown') return 'Unknown';
   const map = typeof dep.effect === 'string' ? { major_outage: dep.effect } : dep.effect;
@@ -50,17 +50,20 @@ function underMaintenance(effect: ServiceState): ServiceState {
 
 /**
  * A service's state is the worst effect among its dependencies; a window on the service or on a
- * component turns its non-dark effects into ScheduledMaintenanceAvailable.
+ * component turns its non-dark effects into ScheduledMaintenanceAvailable. A dependency that
+ * `decides` (the PSAP's own authenticated report) overrides the others while it reports anything
+ * but Unknown: the PSAP knows whether its calls arrive better than a vendor page or an old post.
  */
 export function deriveServiceState(
-  service: Pick<ServiceConfig, 'id' | 'dependsOn'>,
+  service: { id: string; dependsOn: ReadonlyArray<Omit<DependencyConfig, 'decides'> & { decides?: boolean }> },
   componentStatus: (componentId: string) => Status,
   maintenance: ActiveMaintenance = noMaintenance,
 ): DerivedServiceState {
   let state: ServiceState = 'Normal';
   let causes: string[] = [];
   const serviceWindow = maintenance.services.has(service.id);
-  for (const dep of service.dependsOn) {
+  const decider = service.dependsOn.find((d) => d.decides && componentStatus(d.component) !== 'unknown');
+  for (const dep of decider ? [decider] : service.dependsOn) {
     const raw = dependencyEffect(dep, componentStatus(dep.component));
     const effect = serviceWindow || maintenance.components.has(dep.component) ? underMaintenance(raw) : raw;
     if (stateSeverity(effect) > stateSeverity(state)) {

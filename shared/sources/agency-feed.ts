@@ -10,6 +10,8 @@ import type { UpstreamItem } from './parsers.js';
  * every item's title and text go through the 911 classifier (classifier.ts). For each component
  * the newest *decisive* item (down / degraded / restored) inside `maxAgeHours` decides:
  *   down → major_outage, degraded → partial_outage, restored → operational.
+ * An outage verdict holds until a newer post supersedes it or for `holdHours` after it was
+ * posted, whichever comes first: one post nobody closed does not keep a PSAP dark for days.
  * No decisive item (including an empty channel: "nothing posted") → operational. The
  * component's title, url and id come from the deciding item. `match.keywords` keeps only items
  * naming one of the words (a state 911 board's feed covering several PSAPs).
@@ -54,6 +56,10 @@ export function parseAgencyFeed(body: Buffer | string, source: FeedSource, obser
       .sort((a, b) => newestFirst(a.item, b.item))[0];
     const observation: Observation = { sourceId: source.id, componentId: component.id, status: 'operational', observedAt };
     if (!deciding) return observation;
+    if (deciding.result.label !== 'restored' && !recent(deciding.item, observedAt, source.holdHours)) {
+      observation.title = `outage post of ${deciding.item.date} no longer holds (${source.holdHours} h): ${describe(deciding)}`;
+      return observation;
+    }
     observation.status = LABEL_STATUS[deciding.result.label as Exclude<TextLabel, 'none'>];
     observation.title = describe(deciding);
     observation.upstreamId = deciding.item.id;

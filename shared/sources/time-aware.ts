@@ -7,7 +7,7 @@ import type { BodyParser, CustomReader, PolledKind, SourceRead } from './parsers
 
 /**
  * A reader for kinds whose reading depends on the time as well as the body: a CAP alert that
- * expires, an outage post that ages out of `maxAgeHours`. The plain path (read-source.ts) skips
+ * expires, an outage post that stops holding after `holdHours`. The plain path (read-source.ts) skips
  * an unchanged body (304 or same hash) and repeats the last status, so an expired TOE alert at a
  * static URL would keep a component "down" until the file changed — a lost all-clear. Here the
  * body is fetched without validators and parsed on every poll; "unchanged" means the same body

@@ -101,6 +101,9 @@ const ROWS: [string, string, Status, string | undefined][] = [
   ['only unrelated posts → operational', rss(WEATHER), 'operational', undefined],
   ['an empty channel is "nothing posted" → operational', rss(), 'operational', undefined],
   ['older than maxAgeHours → not read', rss({ ...OUTAGE, date: 'Fri, 20 Nov 2026 03:10:00 CST' }), 'operational', undefined],
+  // An outage post holds for holdHours (12) unless a newer post supersedes it.
+  ['an outage post 11 h old still holds', rss({ ...OUTAGE, date: 'Mon, 23 Nov 2026 19:00:00 CST' }), 'major_outage', 'ALERT: 911 outage in Anoka County'],
+  ['an outage post 13 h old nobody closed no longer holds', rss({ ...OUTAGE, date: 'Mon, 23 Nov 2026 17:00:00 CST' }), 'operational', 'outage post of 2026-11-23T23:00:00.000Z no longer holds (12 h): ALERT: 911 outage in Anoka County'],
   ['undated items count as recent, in feed order', rss({ title: '911 is back up' }, { title: '911 lines are down' }), 'operational', '911 is back up'],
   ['Atom with html titles and alternate links', atom({ title: '<b>9-1-1</b> lines are down', iso: '2026-11-24T10:00:00-06:00' }), 'major_outage', '9-1-1 lines are down'],
 ];

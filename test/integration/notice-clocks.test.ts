@@ -163,7 +163,7 @@ describe('a path is not a dark PSAP', () => {
     p = await startTestPipeline({
       ...base,
       sources: [...base.sources, { ...(base.sources[2] as Extract<(typeof base.sources)[number], { kind: 'statuspage' }>), id: 'tcc', url: 'http://127.0.0.1:1/tcc.json', components: [{ id: 'tcc', name: 'Text control center', provider: 'Prairie', match: { page: true } }] }],
-      services: base.services.map((s) => (s.id === 'hennepin-text' ? { ...s, dependsOn: [{ component: 'tcc', effect: 'Down' as const }] } : s)),
+      services: base.services.map((s) => (s.id === 'hennepin-text' ? { ...s, dependsOn: [{ component: 'tcc', effect: 'Down' as const, decides: false }] } : s)),
       recipients: base.recipients.map((r) => (r.id === 'hennepin-em' ? { ...r, channels: { ...r.channels, sms: '+16125550122' } } : r)),
     });
     await runPollCycle(p.deps);

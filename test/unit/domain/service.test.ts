@@ -3,7 +3,7 @@ import { isDark, parseServiceState, type ServiceState } from '../../../shared/do
 import type { DependencyConfig } from '../../../shared/config/schema.js';
 import type { Status } from '../../../shared/domain/status.js';
 
-const dep = (effect: DependencyConfig['effect']): DependencyConfig => ({ component: 'routing', effect });
+const dep = (effect: DependencyConfig['effect']): DependencyConfig => ({ component: 'routing', effect, decides: false });
 
 describe('what a component status means for a dependent 911 service', () => {
   test.each<[DependencyConfig['effect'], Status, ServiceState]>([
@@ -51,5 +51,24 @@ describe('what a component status means for a dependent 911 service', () => {
   ])('NENA state %s reads as %s (dark: %s)', (raw, parsed, dark) => {
     expect(parseServiceState(raw)).toBe(parsed);
     if (parsed) expect(isDark(parsed)).toBe(dark);
+  });
+});
+
+describe("the PSAP's own report decides for that PSAP", () => {
+  // Hennepin depends on the vendor's routing, an agency post and its own authenticated report.
+  const service = {
+    id: 'hennepin',
+    dependsOn: [
+      { component: 'routing', effect: 'Down' as const },
+      { component: 'post', effect: 'Down' as const },
+      { component: 'self', effect: 'Down' as const, decides: true },
+    ],
+  };
+  test.each<[string, Record<string, Status>, ServiceState, string[]]>([
+    ['the PSAP says it works: an old outage post and a vendor page do not darken it', { routing: 'major_outage', post: 'major_outage', self: 'operational' }, 'Normal', []],
+    ['the PSAP says it is down while the vendor page is green', { routing: 'operational', post: 'operational', self: 'major_outage' }, 'Down', ['self']],
+    ['the PSAP has not reported (or its report is blind): the worst of the others', { routing: 'major_outage', post: 'operational', self: 'unknown' }, 'Down', ['routing']],
+  ])('%s', (_case, statuses, state, causes) => {
+    expect(deriveServiceState(service, (id) => statuses[id]!)).toEqual({ state, causes });
   });
 });
