@@ -1,4 +1,4 @@
-import type { DependencyConfig, ServiceConfig } from '../config/schema.js';
+import type { DependencyConfig } from '../config/schema.js';
 import { noMaintenance, type ActiveMaintenance } from './maintenance.js';
 import { isDark, parseServiceState, stateSeverity, type ServiceState } from './nena.js';
 import type { Status } from './status.js';
