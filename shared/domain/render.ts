@@ -135,7 +135,6 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
   const inc = notice.incident;
   const list = affected(ctx);
   const tz = zoneOf(ctx);
-  const cause = causeText(ctx);
   const worstFirst = list.find((a) => isDark(a.s.state)) ?? list.find((a) => isDark(a.s.worst)) ?? list[0];
   const headline = worstFirst
     ? `${worstFirst.svc.name} ${worstFirst.svc.state} ${stateWords(notice.reason === 'resolved' ? 'Normal' : worstFirst.s.state)}${list.length > 1 ? ` +${list.length - 1} more` : ''}`
@@ -174,28 +173,8 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
       break;
   }
 
-  const counties = [...new Map(list.map((a) => [a.svc.fips, `${a.svc.county ?? 'County'} ${a.svc.state} (FIPS ${a.svc.fips})`])).values()];
-  const darkNames = list.filter((a) => isDark(a.s.worst)).map((a) => a.svc.name);
-  const impact =
-    notice.reason === 'resolved'
-      ? 'Restored. Calls should be delivered normally; neighbors may stop expecting rollover.'
-      : darkNames.length > 0
-        ? `911 calls to ${darkNames.join(', ')} may fail or roll over to their backup/neighbor PSAPs; callers may need the 10-digit fallback numbers.`
-        : '911 calls may be delayed or arrive without location data.';
   const next = nextUpdateBy(inc, ctx.policy);
-  const notifier = model.config.notifier;
-  const fields: Array<[string, string]> = [
-    ['Outage identifier', inc.id],
-    ['Contact for follow-up', `${notifier.name}, ${notifier.phone}, ${notifier.email}`],
-    ['Provider with the outage', `${cause.provider} (${cause.component})`],
-    ['Began', fullTime(inc.openedAt, tz)],
-    ['Services affected', [...new Set(list.map((a) => KIND_WORDS[a.svc.kind]))].join('; ')],
-    ['Geographic area', counties.join('; ')],
-    ['Expected effect on the PSAP', impact],
-    ['Expected restoration', inc.resolvedAt ? `Restored ${fullTime(inc.resolvedAt, tz)}` : 'UNKNOWN - not reported by the provider'],
-    ['Best-known cause', `${cause.provider} reports an outage of "${cause.component}", which these services depend on. Root cause: UNKNOWN - not reported by the provider.`],
-    ['Notice type', `${notice.phase[0]!.toUpperCase()}${notice.phase.slice(1)} (notice ${notice.seq})`],
-  ];
+  const fields = fieldsOf(ctx);
   const services = list.map(
     (a) =>
       ` - ${a.svc.name} [${a.svc.kind}], ${countyOf(a.svc)}: ${a.s.state} since ${fullTime(a.s.since, a.svc.timeZone)}` +
@@ -228,6 +207,55 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
     notice.reason === 'resolved' ? '' : `Acknowledge: reply ACK ${ackCode(inc.id)}.`,
   ].filter((line, i, all) => !(line === '' && all[i - 1] === ''));
   return { subject, text: `${body.join('\n').trimEnd()}\n` };
+}
+
+/** The FCC 47 CFR 4.9(h) fields every outage notice carries, in the order the email lists them. */
+export const NOTICE_FIELDS = [
+  'Outage identifier',
+  'Contact for follow-up',
+  'Provider with the outage',
+  'Began',
+  'Services affected',
+  'Geographic area',
+  'Expected effect on the PSAP',
+  'Expected restoration',
+  'Best-known cause',
+  'Notice type',
+] as const;
+export type NoticeField = (typeof NOTICE_FIELDS)[number];
+
+/** A notice's 4.9(h) fields as any recipient's email shows them (services in name order). */
+export function noticeFields(notice: Notice, model: Model): Record<NoticeField, string> {
+  return Object.fromEntries(fieldsOf({ notice, model, policy: model.config.escalation })) as Record<NoticeField, string>;
+}
+
+function fieldsOf(ctx: Ctx): Array<[NoticeField, string]> {
+  const { notice, model } = ctx;
+  const inc = notice.incident;
+  const list = affected(ctx);
+  const tz = zoneOf(ctx);
+  const cause = causeText(ctx);
+  const counties = [...new Map(list.map((a) => [a.svc.fips, `${a.svc.county ?? 'County'} ${a.svc.state} (FIPS ${a.svc.fips})`])).values()];
+  const darkNames = list.filter((a) => isDark(a.s.worst)).map((a) => a.svc.name);
+  const impact =
+    notice.reason === 'resolved'
+      ? 'Restored. Calls should be delivered normally; neighbors may stop expecting rollover.'
+      : darkNames.length > 0
+        ? `911 calls to ${darkNames.join(', ')} may fail or roll over to their backup/neighbor PSAPs; callers may need the 10-digit fallback numbers.`
+        : '911 calls may be delayed or arrive without location data.';
+  const notifier = model.config.notifier;
+  return [
+    ['Outage identifier', inc.id],
+    ['Contact for follow-up', `${notifier.name}, ${notifier.phone}, ${notifier.email}`],
+    ['Provider with the outage', `${cause.provider} (${cause.component})`],
+    ['Began', fullTime(inc.openedAt, tz)],
+    ['Services affected', [...new Set(list.map((a) => KIND_WORDS[a.svc.kind]))].join('; ')],
+    ['Geographic area', counties.join('; ')],
+    ['Expected effect on the PSAP', impact],
+    ['Expected restoration', inc.resolvedAt ? `Restored ${fullTime(inc.resolvedAt, tz)}` : 'UNKNOWN - not reported by the provider'],
+    ['Best-known cause', `${cause.provider} reports an outage of "${cause.component}", which these services depend on. Root cause: UNKNOWN - not reported by the provider.`],
+    ['Notice type', `${notice.phase[0]!.toUpperCase()}${notice.phase.slice(1)} (notice ${notice.seq})`],
+  ];
 }
 
 /** Planned maintenance: when, what, who is in scope, and that a real outage still alerts. */
