@@ -88,7 +88,15 @@ const incidentSchema = z
     kind: z.enum(['outage', 'maintenance']).optional(),
     certainty: z.enum(['suspected', 'confirmed']).optional(),
     escalated: z.boolean().optional(),
-    fields: z.partialRecord(z.enum(NOTICE_FIELDS), z.string().min(1)).optional().describe("4.9(h) fields of the incident's last notice: each contains the phrase"),
+    fields: z
+      .partialRecord(z.enum(NOTICE_FIELDS), z.string().min(1), {
+        // zod reports a key outside the enum as unrecognized_keys, which the issue type does not list here
+        error: (iss) => {
+          const keys = (iss as { code: string; keys?: string[] }).code === 'unrecognized_keys' ? ((iss as { keys?: string[] }).keys ?? []) : undefined;
+          return keys ? `not a notice field: ${keys.map((k) => `"${k}"`).join(', ')} (the fields are: ${NOTICE_FIELDS.join(', ')})` : undefined;
+        },
+      })
+      .optional().describe("4.9(h) fields of the incident's last notice: each contains the phrase"),
     count: z.number().int().nonnegative().optional().describe('exactly this many incidents match (default: at least one)'),
   })
   .strict();
@@ -453,11 +461,13 @@ export function evaluateExpectations(expectations: readonly Expectation[], run: 
 const q = (s: string) => JSON.stringify(s);
 const list = (xs: readonly string[]) => xs.map(q).join(', ');
 
+const ROLE_WORDS: Record<(typeof ROLES)[number], string> = { psap: 'a PSAP', 'county-manager': 'a county manager', 'fcc-liaison': 'the FCC liaison', ops: 'ops' };
+
 function whoWords(w: WhoRaw): { subject: string; how: string } {
   const parts: string[] = [];
   if (w.recipient !== undefined) parts.push(typeof w.recipient === 'string' ? w.recipient : w.recipient.join(', '));
-  if (w.role !== undefined) parts.push(`${w.recipient !== undefined ? '' : 'a '}${w.role}`.trim());
-  if (w.jurisdiction !== undefined) parts.push(`in ${w.jurisdiction}`);
+  if (w.role !== undefined) parts.push(w.recipient !== undefined ? w.role : ROLE_WORDS[w.role]);
+  if (w.jurisdiction !== undefined) parts.push(`${parts.length ? '' : 'anyone '}in ${w.jurisdiction}`);
   const how = [
     w.channel !== undefined ? `by ${w.channel === 'sms' ? 'SMS' : 'email'}` : '',
     w.phase !== undefined ? `(${w.phase})` : '',
@@ -490,7 +500,7 @@ export function describeRaw(item: RawExpectation): string {
   if (item.never) return `no message says ${list(item.never.contains)}`;
   const m = item.incident!;
   return j(
-    m.count !== undefined ? `exactly ${m.count}` : 'an',
+    m.count !== undefined ? `exactly ${m.count}` : m.state === 'resolved' ? 'a' : 'an',
     m.state ?? '',
     m.kind ?? '',
     m.certainty ?? '',
