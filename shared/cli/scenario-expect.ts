@@ -465,7 +465,7 @@ const ROLE_WORDS: Record<(typeof ROLES)[number], string> = { psap: 'a PSAP', 'co
 
 function whoWords(w: WhoRaw): { subject: string; how: string } {
   const parts: string[] = [];
-  if (w.recipient !== undefined) parts.push(typeof w.recipient === 'string' ? w.recipient : w.recipient.join(', '));
+  if (w.recipient !== undefined) parts.push(typeof w.recipient === 'string' || w.recipient.length === 1 ? [w.recipient].flat().join('') : `each of ${w.recipient.join(', ')}`);
   if (w.role !== undefined) parts.push(w.recipient !== undefined ? w.role : ROLE_WORDS[w.role]);
   if (w.jurisdiction !== undefined) parts.push(`${parts.length ? '' : 'anyone '}in ${w.jurisdiction}`);
   const how = [
@@ -495,7 +495,8 @@ export function describeRaw(item: RawExpectation): string {
   if (item.atMost) {
     const a = item.atMost;
     const w = whoWords(a);
-    return j(w.subject, a.total ? 'hear at most' : 'hears at most', `${a.count} message(s)`, w.how, span(a.between), a.total ? 'in total' : '');
+    const subject = w.subject === 'anyone' ? (a.total ? 'everyone' : 'each recipient') : w.subject;
+    return j(subject, a.total ? 'hear at most' : 'hears at most', `${a.count} message(s)`, w.how, span(a.between), a.total ? 'in total' : '');
   }
   if (item.never) return `no message says ${list(item.never.contains)}`;
   const m = item.incident!;
