@@ -143,6 +143,36 @@ describe('dialtone demo --scenario with expectations', () => {
     ]);
   });
 
+  test('an incident still open when the replay ends is listed with who is still owed its all-clear', async () => {
+    // the partial recovery cut short: Scott is still down at +50
+    const file = join(dir, 'cut-short.yaml');
+    const text = readFileSync(join(HERE, 'partial-recovery.yaml'), 'utf8').replace('durationMinutes: 80', 'durationMinutes: 50');
+    writeFileSync(file, `${text.slice(0, text.indexOf('expect:'))}expect:\n  - incident: { services: [psap-scott], state: open, count: 1 }\n`);
+    const printed: string[] = [];
+    const s = await runDemo({ scenarioFile: file, speed: 0, out: join(dir, 'cut-short.jsonl'), print: (l) => printed.push(l) });
+    expect(s.expectations.map((e) => e.ok)).toEqual([true]);
+    expect(s.missingAllClears).toEqual([]); // not owed yet: it is not over
+    expect(s.openAtEnd).toEqual([
+      { id: expect.stringMatching(/^INC-/), services: ['psap-dakota', 'psap-scott'], owed: ['dakota-em/sms', 'hennepin-floor/email', 'hennepin-floor/sms', 'mn-ecn/email', 'mn-ecn/sms', 'scott-em/sms'] },
+    ]);
+    expect(printed).toContainEqual(expect.stringMatching(/^ {2}open at the end {7}INC-\S+ \(psap-dakota, psap-scott; all-clear owed to 6\)$/));
+    // every delivery printed says its phase and why it went out
+    const sent = printed.filter((l) => /→ (SMS|EMAIL)/.test(l));
+    expect(sent.length).toBe(s.deliveries.length);
+    for (const l of sent) expect(l).toMatch(/ (initial|update|final) \((opened|changed|confirmed|escalated|reminder|resolved)\) {2}"/);
+  });
+
+  test('a monitor still blind when the replay ends is listed as an ops alert not cleared', async () => {
+    const file = join(dir, 'still-blind.yaml');
+    const text = readFileSync(join(HERE, 'blind-monitor.yaml'), 'utf8').replace('durationMinutes: 50', 'durationMinutes: 30');
+    writeFileSync(file, `${text.slice(0, text.indexOf('expect:'))}expect:\n  - silent: { recipient: ops-desk, phase: final }\n`);
+    const printed: string[] = [];
+    const s = await runDemo({ scenarioFile: file, speed: 0, out: join(dir, 'still-blind.jsonl'), print: (l) => printed.push(l) });
+    expect(s.expectations.map((e) => e.ok)).toEqual([true]);
+    expect(s.opsStillRaised).toEqual([expect.stringMatching(/^OPS-BLIND-meridian-status-/)]);
+    expect(printed).toContainEqual(expect.stringMatching(/^ {2}ops alerts raised {5}OPS-BLIND-meridian-status-\S+ \(not cleared by the end\)$/));
+  });
+
   test('a scenario file that is not YAML says where', async () => {
     const file = join(dir, 'broken.yaml');
     writeFileSync(file, 'name: x\nexpect: [ { hears: { role: psap }\n');
