@@ -28,8 +28,10 @@ export const deliveryLogLineSchema = z.object({
   address: z.string(),
   subject: z.string().optional(),
   text: z.string(),
+  /** Why it went out: the notice's reason (opened, confirmed, changed, escalated, reminder, resolved) or an ops alert's. */
+  reason: z.string().min(1).optional(),
   /** A bundle (one message carrying several notices): the notices it carried; incidentId is the bundle's id. */
-  members: z.array(z.object({ incidentId: z.string().min(1), seq: z.number().int().nonnegative() })).optional(),
+  members: z.array(z.object({ incidentId: z.string().min(1), seq: z.number().int().nonnegative(), reason: z.string().min(1).optional() })).optional(),
 });
 export type DeliveryLogLine = z.infer<typeof deliveryLogLineSchema>;
 
@@ -64,6 +66,7 @@ export class LocalDeliveryLog implements Sender {
       address: maskAddress(delivery.channel, delivery.address),
       ...(delivery.subject !== undefined && { subject: redact(delivery.subject, this.keep) }),
       text: redact(delivery.text, this.keep),
+      ...(delivery.reason !== undefined && { reason: delivery.reason }),
       ...(delivery.members !== undefined && { members: delivery.members }),
     };
     // Synchronous append: the line is on disk before the delivery can be marked sent.
@@ -74,10 +77,16 @@ export class LocalDeliveryLog implements Sender {
   }
 }
 
-/** `  → SMS   psap  ramsey-floor  +1******0123  "DIALTONE 911: …"` (email shows its subject). */
-function formatDeliveryLine(line: DeliveryLogLine): string {
+/** `  → SMS   psap  ramsey-floor  +1******0123  initial (opened)  "911 ALERT …"` (email shows its subject). */
+export function formatDeliveryLine(line: DeliveryLogLine): string {
   const shown = line.channel === 'email' ? (line.subject ?? line.text) : line.text;
-  return `  → ${line.channel.toUpperCase().padEnd(5)} ${line.role}  ${line.recipientId}  ${line.address}  ${JSON.stringify(shown)}`;
+  const reasons = reasonsOf(line);
+  return `  → ${line.channel.toUpperCase().padEnd(5)} ${line.role}  ${line.recipientId}  ${line.address}  ${line.phase}${reasons.length ? ` (${reasons.join(', ')})` : ''}  ${JSON.stringify(shown)}`;
+}
+
+/** Why a line went out: its own reason, or its members' (a bundle), each once. */
+export function reasonsOf(line: Pick<DeliveryLogLine, 'reason' | 'members'>): string[] {
+  return [...new Set([...(line.reason !== undefined ? [line.reason] : []), ...(line.members ?? []).flatMap((m) => (m.reason !== undefined ? [m.reason] : []))])];
 }
 
 /** Reads a delivery log back (tests, the demo summary). A log not yet written reads as empty. */

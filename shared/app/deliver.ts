@@ -165,7 +165,7 @@ function buildDelivery(notice: Notice, route: Route, channel: Channel, model: Mo
       : rendered.text;
   return newDelivery(
     { incidentId: notice.incidentId, seq: notice.seq, recipientId: route.recipient.id, channel },
-    { phase: notice.phase, role: route.recipient.role, address: (channel === 'sms' ? route.recipient.channels.sms : route.recipient.channels.email)!, subject, text },
+    { phase: notice.phase, reason: notice.reason, role: route.recipient.role, address: (channel === 'sms' ? route.recipient.channels.sms : route.recipient.channels.email)!, subject, text },
     now,
     leaseMs,
   );
@@ -474,7 +474,7 @@ class DeliveryRun {
             kind: 'ops',
             ...(previous ? { previous } : {}),
             ops: entry.item,
-            delivery: newDelivery(key, { phase: 'initial', role: r.role, address: r.channels[channel]!, subject: words.subject, text: words.text }, now, this.input.leaseMs),
+            delivery: newDelivery(key, { phase: 'initial', reason: entry.item.kind, role: r.role, address: r.channels[channel]!, subject: words.subject, text: words.text }, now, this.input.leaseMs),
           });
         }
       }
@@ -752,7 +752,7 @@ class DeliveryRun {
     else {
       bundleId = bundleIdOf(m.recipient.id, m.channel, m.phase, claimed.map((u) => u.key), now);
       const words = wordsOf(claimed, m.channel, this.model);
-      const { subject: _s, ...base } = claimed[0]!.delivery;
+      const { subject: _s, reason: _r, ...base } = claimed[0]!.delivery;
       out = {
         ...base,
         incidentId: bundleId,
@@ -760,7 +760,7 @@ class DeliveryRun {
         phase: m.phase,
         ...(words.subject !== undefined ? { subject: words.subject } : {}),
         text: words.text,
-        members: claimed.map((u) => ({ incidentId: u.key.incidentId, seq: u.key.seq })),
+        members: claimed.map((u) => ({ incidentId: u.key.incidentId, seq: u.key.seq, ...(u.delivery.reason !== undefined ? { reason: u.delivery.reason } : {}) })),
       };
     }
 

@@ -11,7 +11,7 @@ import {
   renderOpsAlert,
   type OpsAlert,
 } from '../domain/ops-alert.js';
-import type { BlindEpisode, Channel, Delivery, DeliveryKey, SourceState } from '../domain/records.js';
+import type { BlindEpisode, Channel, Delivery, DeliveryKey, DeliveryReason, SourceState } from '../domain/records.js';
 import type { SourceRead } from '../sources/parsers.js';
 import type { DeliveryReport } from './deliver.js';
 import type { Log } from './log.js';
@@ -107,6 +107,11 @@ export function owedAlerts(recordId: string, blind: BlindEpisode, model: Model):
   return out;
 }
 
+function opsReason(alert: OpsAlert): DeliveryReason {
+  if (alert.kind === 'blind') return alert.phase === 'initial' ? 'monitor-blind' : 'monitor-restored';
+  return alert.phase === 'initial' ? 'egress-suspected' : 'egress-restored';
+}
+
 interface DeliverInput {
   store: Store;
   sender: Sender;
@@ -142,6 +147,7 @@ export async function deliverOpsAlert(input: DeliverInput, alert: OpsAlert, repo
         recipientId: r.id,
         channel,
         phase: alert.phase,
+        reason: opsReason(alert),
         role: r.role,
         address: (channel === 'sms' ? r.channels.sms : r.channels.email)!,
         ...(subject !== undefined ? { subject } : {}),

@@ -126,7 +126,7 @@ export async function sendRollCall(deps: RollCallDeps, recipient: RecipientConfi
     const address = recipient.channels[channel]!;
     const masked = maskAddress(channel, address);
     const { subject, text } = rollCallText(recipient, id, channel, link);
-    const delivery = newDelivery({ incidentId: id, seq: 1, recipientId: recipient.id, channel }, { phase: 'initial', role: recipient.role, address, subject, text }, now, leaseMs);
+    const delivery = newDelivery({ incidentId: id, seq: 1, recipientId: recipient.id, channel }, { phase: 'initial', reason: 'roll-call', role: recipient.role, address, subject, text }, now, leaseMs);
     if (channel === 'sms' && optOuts && (await optOuts.check(address)).status === 'opted-out') {
       await deps.store.claimDelivery(delivery, now, leaseMs);
       await deps.store.settleDelivery(delivery, 'opted-out', 'the number replied STOP (opted out)', deps.clock.now());

@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import { redact } from '../domain/mask.js';
-import type { Delivery, DeliveryKey } from '../domain/records.js';
+import type { Delivery, DeliveryKey, DeliveryReason } from '../domain/records.js';
 import type { Log } from './log.js';
 import type { Sender, Store } from './ports.js';
 
@@ -18,7 +18,7 @@ export function retryDelayMs(attempt: number): number {
 /** A delivery about to be tried for the first time: pending, one attempt, leased for `leaseMs`. */
 export function newDelivery(
   key: DeliveryKey,
-  message: Pick<Delivery, 'phase' | 'role' | 'address' | 'text'> & { subject?: string | undefined },
+  message: Pick<Delivery, 'phase' | 'role' | 'address' | 'text'> & { subject?: string | undefined; reason?: DeliveryReason },
   now: Date,
   leaseMs: number,
 ): Delivery {

@@ -6,9 +6,12 @@ import { consoleLog } from '../adapters/console-log.js';
 import { acknowledgeReply } from '../app/ack.js';
 import { runPollCycle, type CycleReport, type PipelineDeps } from '../app/poll-cycle.js';
 import { SimulatedClock } from '../domain/clock.js';
+import { noticeFields } from '../domain/render.js';
 import { durationText } from '../domain/text.js';
+import { duplicateCount, duplicateDeliveries, missingAllClears, opsStillRaised, owedAllClears } from './demo-summary.js';
 import { LoopbackUpstream } from './loopback-upstream.js';
 import { bindConfig, loadScenario, ScenarioError } from './scenario.js';
+import { evaluateExpectations, runRecipients, type ExpectResult, type RunIncident } from './scenario-expect.js';
 import { dueSources, startLocalPipeline } from './local-pipeline.js';
 
 export interface DemoOptions {
@@ -28,12 +31,20 @@ export interface DemoSummary {
   wallMs: number;
   componentTransitions: number;
   serviceTransitions: number;
-  incidents: Array<{ id: string; openedAt: string; resolvedAt?: string; escalatedAt?: string; services: string[]; concurrent: string[] }>;
+  incidents: RunIncident[];
   notices: number;
   deliveries: DeliveryLogLine[];
+  /** Deliveries one too many: the same notice to the same recipient on the same channel (bundles counted as their notices). */
   duplicates: number;
-  /** Recipients told about a resolved incident who never got its all-clear. */
+  duplicateDeliveries: string[];
+  /** `INC-… recipient/channel`: told about a resolved incident, never told its all-clear on that channel. */
   missingAllClears: string[];
+  /** Incidents still open when the replay ended, and who is still owed their all-clear. */
+  openAtEnd: Array<{ id: string; services: string[]; owed: string[] }>;
+  /** Ops alerts still raised at the end (a monitor blind, egress suspected). */
+  opsStillRaised: string[];
+  /** The scenario's `expect:`, each with its verdict. */
+  expectations: ExpectResult[];
 }
 
 const mmss = (ms: number) => {
@@ -110,7 +121,23 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       prevElapsed = elapsed;
       if (opts.speed > 0) await sleep(scenario.tickMs / opts.speed);
     }
-    const incidents = await pipeline.deps.store.listIncidents();
+    const incidents: RunIncident[] = [];
+    for (const i of await pipeline.deps.store.listIncidents()) {
+      const last = (await pipeline.deps.store.listNotices(i.id)).sort((a, b) => a.seq - b.seq).at(-1);
+      incidents.push({
+        id: i.id,
+        kind: i.kind ?? 'outage',
+        cause: i.causeComponentId,
+        status: i.status,
+        certainty: i.certainty,
+        openedAt: i.openedAt,
+        ...(i.resolvedAt ? { resolvedAt: i.resolvedAt } : {}),
+        ...(i.escalatedAt ? { escalatedAt: i.escalatedAt } : {}),
+        services: Object.keys(i.services),
+        concurrent: i.concurrent.map((c) => c.componentId),
+        ...(last && i.kind !== 'maintenance' ? { fields: noticeFields(last, model) } : {}),
+      });
+    }
     const deliveries = readDeliveryLog(opts.out);
     const summary: DemoSummary = {
       scenario: scenario.name,
@@ -118,18 +145,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       wallMs: Math.round(performance.now() - wallStart),
       componentTransitions: reports.reduce((n, r) => n + r.componentTransitions.length, 0),
       serviceTransitions: reports.reduce((n, r) => n + r.serviceTransitions.length, 0),
-      incidents: incidents.map((i) => ({
-        id: i.id,
-        openedAt: i.openedAt,
-        ...(i.resolvedAt ? { resolvedAt: i.resolvedAt } : {}),
-        ...(i.escalatedAt ? { escalatedAt: i.escalatedAt } : {}),
-        services: Object.keys(i.services),
-        concurrent: i.concurrent.map((c) => c.componentId),
-      })),
+      incidents,
       notices: reports.reduce((n, r) => n + r.notices.length, 0),
       deliveries,
-      duplicates: countDuplicates(deliveries),
-      missingAllClears: missingAllClears(deliveries, new Set(incidents.filter((i) => i.status === 'resolved').map((i) => i.id))),
+      duplicates: duplicateCount(deliveries),
+      duplicateDeliveries: duplicateDeliveries(deliveries),
+      missingAllClears: missingAllClears(deliveries, incidents),
+      openAtEnd: incidents.filter((i) => i.status === 'open').map((i) => ({ id: i.id, services: i.services, owed: owedAllClears(deliveries, i.id) })),
+      opsStillRaised: opsStillRaised(deliveries),
+      expectations: evaluateExpectations(scenario.expectations, { start: scenario.start.toISOString(), deliveries, incidents, recipients: runRecipients(config) }),
     };
     printSummary(summary, opts);
     return summary;
@@ -152,21 +176,6 @@ async function replyAck(recipientId: string, deps: PipelineDeps, deliveryLog: st
   return r.ok ? `${recipientId} replied "ACK ${code}": acknowledged ${r.ack.incidentId}` : `${recipientId} replied "ACK ${code}": ${r.error}`;
 }
 
-function countDuplicates(lines: readonly DeliveryLogLine[]): number {
-  const keys = lines.map((l) => `${l.incidentId}|${l.seq}|${l.recipientId}|${l.channel}`);
-  return keys.length - new Set(keys).size;
-}
-
-function missingAllClears(lines: readonly DeliveryLogLine[], resolved: ReadonlySet<string>): string[] {
-  const missing: string[] = [];
-  for (const id of resolved) {
-    const told = new Set(lines.filter((l) => l.incidentId === id && l.phase !== 'final').map((l) => `${l.recipientId}/${l.channel}`));
-    const cleared = new Set(lines.filter((l) => l.incidentId === id && l.phase === 'final').map((l) => `${l.recipientId}/${l.channel}`));
-    for (const k of told) if (!cleared.has(k)) missing.push(`${id} ${k}`);
-  }
-  return missing;
-}
-
 function printSummary(s: DemoSummary, opts: DemoOptions) {
   const p = opts.print;
   const count = (f: (l: DeliveryLogLine) => string) =>
@@ -184,10 +193,21 @@ function printSummary(s: DemoSummary, opts: DemoOptions) {
   }
   p(`  notices               ${s.notices}`);
   p(`  deliveries            ${s.deliveries.length} (${count((l) => l.channel)}; ${count((l) => l.role)}; ${count((l) => l.phase)})`);
-  p(`  duplicate deliveries  ${s.duplicates}`);
+  p(`  duplicate deliveries  ${s.duplicates}${s.duplicates ? `: ${s.duplicateDeliveries.join('; ')}` : ''}`);
   p(`  missing all-clears    ${s.missingAllClears.length}${s.missingAllClears.length ? `: ${s.missingAllClears.join('; ')}` : ''}`);
+  p(`  open at the end       ${s.openAtEnd.length ? s.openAtEnd.map((o) => `${o.id} (${o.services.join(', ')}; all-clear owed to ${o.owed.length})`).join('; ') : 'none'}`);
+  if (s.opsStillRaised.length) p(`  ops alerts raised     ${s.opsStillRaised.join('; ')} (not cleared by the end)`);
   p(`  delivery log          ${opts.out}`);
   for (const i of opts.dataDir !== undefined ? s.incidents : []) p(`  report                dialtone report ${i.id} --data-dir ${opts.dataDir} --config ${opts.scenarioFile}`);
+  if (s.expectations.length) {
+    p('');
+    const failed = s.expectations.filter((e) => !e.ok).length;
+    p(`expect                  ${s.expectations.length - failed} of ${s.expectations.length} ok`);
+    for (const e of s.expectations) {
+      p(`  ${e.ok ? 'expect ok    ' : 'expect FAILED'} #${e.index + 1}: ${e.words}`);
+      for (const line of e.evidence) p(`      ${line}`);
+    }
+  }
 }
 
 const DEMO_STORE_MARK = '.dialtone-demo-store';
@@ -199,7 +219,7 @@ const DEMO_STORE_MARK = '.dialtone-demo-store';
  */
 function freshDemoStore(dir: string): void {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
-    if (!existsSync(join(dir, DEMO_STORE_MARK))) throw new ScenarioError(`--data-dir ${dir} is not empty and was not made by the demo; give a new or empty directory`);
+    if (!existsSync(join(dir, DEMO_STORE_MARK))) throw new ScenarioError(dir, [{ path: '--data-dir', message: 'is not empty and was not made by the demo; give a new or empty directory' }]);
     rmSync(dir, { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true });

@@ -34,7 +34,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     .option('--data-dir <dir>', 'keep the embedded store here for `dialtone report` (default: in memory)')
     .action(async (o: { scenario: string; speed: number; out: string; dataDir?: string }) => {
       const s = await runDemo({ scenarioFile: o.scenario, speed: o.speed, out: o.out, print: out, ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}) });
-      if (s.duplicates > 0 || s.missingAllClears.length > 0) code = 1;
+      if (s.duplicates > 0 || s.missingAllClears.length > 0 || s.expectations.some((e) => !e.ok)) code = 1;
     });
 
   program
@@ -100,7 +100,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     if (e.code?.startsWith('commander.')) return 2;
     if (err instanceof ScenarioError) {
-      process.stderr.write(`${e.message}\n`);
+      printProblems(err.file, err.problems, out);
       return 2;
     }
     throw err;

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parseDocument } from 'yaml';
 import * as z from 'zod';
 import { formatPath, validateConfig } from '../config/load.js';
 import type { MonitoringConfig } from '../config/schema.js';
+import { compileExpectations, expectListSchema, type Expectation, type Problem } from './scenario-expect.js';
 
 /**
  * A demo scenario: a monitoring config plus a timeline of upstream payloads at time offsets.
@@ -41,6 +42,7 @@ export const scenarioSchema = z
       .array(z.object({ at: offset, recipient: z.string().min(1) }).strict())
       .default([])
       .describe('a recipient replies "ACK <code>" to the last SMS it got, at this offset'),
+    expect: expectListSchema.default([]).describe('what the replay must show; checked after it, a failed one fails the run'),
   })
   .strict();
 
@@ -64,31 +66,61 @@ export interface Scenario {
   /** Timelines keyed by loopback path (see loopbackPath). */
   upstreams: Map<string, UpstreamStep[]>;
   acks: Array<{ at: number; recipient: string }>;
+  /** What the replay must show (checked by scenario-expect.ts). */
+  expectations: Expectation[];
 }
 
-export class ScenarioError extends Error {}
+/** A scenario that cannot run: every problem found, each with its path (like a bad config). */
+export class ScenarioError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly Problem[],
+  ) {
+    super(`${file}: ${problems.length} problem(s)\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+  }
+}
 
 export function loadScenario(file: string): Scenario {
   const dir = dirname(resolve(file));
-  let raw: unknown;
+  let text: string;
   try {
-    raw = parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ScenarioError(`scenario ${file}: ${(err as Error).message}`);
+    throw new ScenarioError(file, [{ path: file, message: `cannot read scenario: ${(err as Error).message}` }]);
   }
-  const parsed = scenarioSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ScenarioError(`scenario ${file}:\n${parsed.error.issues.map((i) => `  ${formatPath(i.path)}: ${i.message}`).join('\n')}`);
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(
+      file,
+      doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)', message: e.message.split('\n')[0]! })),
+    );
   }
+  const parsed = scenarioSchema.safeParse(doc.toJS());
+  if (!parsed.success) throw new ScenarioError(file, parsed.error.issues.map((i) => ({ path: formatPath(i.path) || '(root)', message: i.message })));
   const s = parsed.data;
-  const read = (p: string, what: string) => {
+  const problems: Problem[] = [];
+  const read = (p: string, path: string) => {
     try {
       return readFileSync(resolve(dir, p));
     } catch (err) {
-      throw new ScenarioError(`scenario ${file}: ${what}: ${(err as Error).message}`);
+      problems.push({ path, message: `cannot read ${p}: ${(err as Error).message}` });
+      return undefined;
     }
   };
-  const config = typeof s.config === 'string' ? parse(read(s.config, 'config').toString('utf8')) : s.config;
+  let config: unknown = s.config;
+  if (typeof s.config === 'string') {
+    const configText = read(s.config, 'config')?.toString('utf8');
+    const configDoc = configText !== undefined ? parseDocument(configText, { prettyErrors: true, uniqueKeys: true }) : undefined;
+    for (const e of configDoc?.errors ?? []) problems.push({ path: `config (${s.config}) ${e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''}`.trim(), message: e.message.split('\n')[0]! });
+    config = configDoc && configDoc.errors.length === 0 ? configDoc.toJS() : undefined;
+  }
+  // The config as written is checked here, so a bad one is reported with the scenario's other problems.
+  const checked = config !== undefined ? validateConfig(config) : undefined;
+  if (checked && !checked.ok) {
+    const where = typeof s.config === 'string' ? `config (${s.config}) ` : 'config.';
+    for (const p of checked.problems) problems.push({ path: `${where}${p.path}`, message: p.message });
+  }
+
   const upstreams = new Map<string, UpstreamStep[]>();
   for (const [url, steps] of Object.entries(s.upstreams)) {
     const path = loopbackPath(url);
@@ -99,14 +131,36 @@ export function loadScenario(file: string): Scenario {
           at: st.at,
           status: st.status,
           contentType: st.contentType,
-          body: st.file !== undefined ? read(st.file, `upstreams["${url}"][${i}].file`) : Buffer.from(JSON.stringify(st.body)),
+          body: (st.file !== undefined ? read(st.file, `upstreams["${url}"][${i}].file`) : Buffer.from(JSON.stringify(st.body))) ?? Buffer.alloc(0),
           label: st.file ?? 'inline body',
           ...(st.note !== undefined ? { note: st.note } : {}),
         }))
         .sort((a, b) => a.at - b.at),
     );
   }
-  return { name: s.name, description: s.description, start: new Date(s.start), tickMs: s.tickSeconds * 1000, durationMs: s.durationMinutes * 60_000, config, upstreams, acks: s.acks };
+  const notes = [...upstreams.values()].flatMap((steps) => steps.flatMap((st) => (st.note !== undefined ? [{ at: st.at, note: st.note }] : [])));
+  let expectations: Expectation[] = [];
+  if (checked?.ok) {
+    const compiled = compileExpectations(s.expect, checked.config, { notes });
+    problems.push(...compiled.problems);
+    expectations = compiled.expectations;
+    const recipients = new Set(checked.config.recipients.map((r) => r.id));
+    s.acks.forEach((a, i) => {
+      if (!recipients.has(a.recipient)) problems.push({ path: `acks[${i}].recipient`, message: `no recipient "${a.recipient}" in the config` });
+    });
+  }
+  if (problems.length > 0) throw new ScenarioError(file, problems);
+  return {
+    name: s.name,
+    description: s.description,
+    start: new Date(s.start),
+    tickMs: s.tickSeconds * 1000,
+    durationMs: s.durationMinutes * 60_000,
+    config,
+    upstreams,
+    acks: s.acks,
+    expectations,
+  };
 }
 
 /** Where the loopback upstream serves a real URL: https://status.x.example/api → /status.x.example/api */
@@ -123,6 +177,6 @@ export function bindConfig(scenario: Scenario, upstreamBase: string): Monitoring
   }
   value.network = { ...value.network, allow: [...(value.network?.allow ?? []), new URL(upstreamBase).hostname] };
   const result = validateConfig(value);
-  if (!result.ok) throw new ScenarioError(`scenario config:\n${result.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+  if (!result.ok) throw new ScenarioError('scenario config', result.problems);
   return result.config;
 }

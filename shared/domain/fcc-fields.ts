@@ -11,6 +11,21 @@ import { KIND_WORDS } from './words.js';
  * describes the incident as it stands at this notice: the effect names only the services still
  * affected and says which recovered; "Began" is the earliest evidence, not our confirmation.
  */
+/** The FCC 47 CFR 4.9(h) fields every outage notice carries, in the order notices list them. */
+export const NOTICE_FIELDS = [
+  'Outage identifier',
+  'Contact for follow-up',
+  'Provider with the outage',
+  'Began',
+  'Services affected',
+  'Geographic area',
+  'Expected effect on the PSAP',
+  'Expected restoration',
+  'Best-known cause',
+  'Notice type',
+] as const;
+export type NoticeField = (typeof NOTICE_FIELDS)[number];
+
 export interface FccService {
   name: string;
   kind?: string;
@@ -47,7 +62,7 @@ export function outageTimes(incident: Incident): { began: string; discovered: st
   return { began: incident.began ?? discovered, discovered, confirmed: incident.openedAt };
 }
 
-export function fccFields(input: FccFieldsInput): Array<[string, string]> {
+export function fccFields(input: FccFieldsInput): Array<[NoticeField, string]> {
   const { notice, timeZone: tz } = input;
   const inc = notice.incident;
   const final = notice.phase === 'final';

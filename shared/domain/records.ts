@@ -59,6 +59,11 @@ export interface Transition {
 export type Phase = 'initial' | 'update' | 'final';
 export type NoticeReason = 'opened' | 'changed' | 'confirmed' | 'escalated' | 'reminder' | 'resolved';
 export type Certainty = 'suspected' | 'confirmed';
+/**
+ * Why a message went out: its notice's reason, an ops alert's (a monitor blind or restored, a
+ * suspected egress problem or its end, an opted-out number, a dead letter), or a roll call.
+ */
+export type DeliveryReason = NoticeReason | 'monitor-blind' | 'monitor-restored' | 'egress-suspected' | 'egress-restored' | 'opted-out' | 'dead-letter' | 'escalation-undeliverable' | 'roll-call';
 
 export interface AffectedService {
   state: ServiceState;
@@ -165,6 +170,8 @@ export interface Delivery extends DeliveryKey, Attempts {
   subject?: string;
   text: string;
   status: DeliveryStatus;
+  /** Absent on records written before deliveries carried it. A bundle's members carry theirs. */
+  reason?: DeliveryReason;
   /**
    * A bundle (shared/app/deliver.ts): one message that carried several notices to this recipient
    * in one phase. Its key is (bundle id, 1, recipient, channel); each member keeps its own
@@ -180,6 +187,7 @@ export interface Delivery extends DeliveryKey, Attempts {
 export interface BundleMember {
   incidentId: string;
   seq: number;
+  reason?: DeliveryReason;
 }
 
 export interface ProviderStatus {

@@ -5,7 +5,7 @@ import { isDark, isImpaired } from './nena.js';
 import { isPath } from './service.js';
 import type { AffectedService, Channel, Notice } from './records.js';
 import type { Route } from './routing.js';
-import { fccFields, fccService, outageTimes } from './fcc-fields.js';
+import { fccFields, fccService, outageTimes, type NoticeField } from './fcc-fields.js';
 import { stateWords } from './words.js';
 import { clockTime, composeSms, dialable, durationText, fullTime, moreByEmail, smsName, SUBJECT_LIMIT, truncate, type NameFit } from './text.js';
 
@@ -156,7 +156,6 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
   const inc = notice.incident;
   const list = affected(ctx);
   const tz = zoneOf(ctx);
-  const cause = causeText(ctx);
   const worstFirst = list.find((a) => isDark(a.s.state)) ?? list.find((a) => isDark(a.s.worst)) ?? list[0];
   const headline = worstFirst
     ? `${worstFirst.svc.name} ${worstFirst.svc.state} ${stateWords(notice.reason === 'resolved' ? 'Normal' : worstFirst.s.state)}${list.length > 1 ? ` +${list.length - 1} more` : ''}`
@@ -196,14 +195,7 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
   }
 
   const next = nextUpdateBy(inc, ctx.policy);
-  const fields = fccFields({
-    notice,
-    provider: cause.provider,
-    component: cause.component,
-    notifier: model.config.notifier,
-    timeZone: tz,
-    services: list.map((a) => fccService(a.svc, a.s, model)),
-  });
+  const fields = fieldsOf(ctx);
   const services = list.map(
     (a) =>
       ` - ${a.svc.name} [${a.svc.kind}], ${countyOf(a.svc)}: ${a.s.state} since ${fullTime(a.s.impairedSince && a.s.state !== 'Normal' ? a.s.impairedSince : a.s.since, a.svc.timeZone)}` +
@@ -236,6 +228,26 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
     notice.reason === 'resolved' ? '' : route.acked ? 'You acknowledged this incident; updates continue until the final notice.' : `Acknowledge: reply ACK ${ackCode(inc.id)}.`,
   ].filter((line, i, all) => !(line === '' && all[i - 1] === ''));
   return { subject, text: `${body.join('\n').trimEnd()}\n` };
+}
+
+export { NOTICE_FIELDS, type NoticeField } from './fcc-fields.js';
+
+/** A notice's 4.9(h) fields as any recipient's email shows them (services in name order). */
+export function noticeFields(notice: Notice, model: Model): Record<NoticeField, string> {
+  return Object.fromEntries(fieldsOf({ notice, model, policy: model.config.escalation })) as Record<NoticeField, string>;
+}
+
+function fieldsOf(ctx: Ctx): Array<[NoticeField, string]> {
+  const { notice, model } = ctx;
+  const cause = causeText(ctx);
+  return fccFields({
+    notice,
+    provider: cause.provider,
+    component: cause.component,
+    notifier: model.config.notifier,
+    timeZone: zoneOf(ctx),
+    services: affected(ctx).map((a) => fccService(a.svc, a.s, model)),
+  });
 }
 
 /** Planned maintenance: when, what, who is in scope, and that a real outage still alerts. */

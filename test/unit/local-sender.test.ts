@@ -34,6 +34,7 @@ const emailDelivery = delivery({
   channel: 'email',
   recipientId: 'fcc-desk',
   role: 'fcc-liaison',
+  reason: 'escalated',
   address: EMAIL,
   subject: '[dialtone] ESCALATION Ramsey ECC down 30 min',
   text: `Reply to ${EMAIL} or call +16125550123.\nFCC 4.9(h) fields follow.`,
@@ -89,17 +90,21 @@ describe('LocalDeliveryLog', () => {
         address: 'l***@fcc.example',
         subject: '[dialtone] ESCALATION Ramsey ECC down 30 min',
         text: 'Reply to l***@fcc.example or call +1******0123.\nFCC 4.9(h) fields follow.',
+        reason: 'escalated',
       },
     ]);
   });
 
-  test('prints one compact line per send: the text for SMS, the subject for email', async () => {
+  test('prints one compact line per send: phase and reason, then the text for SMS, the subject for email', async () => {
     await log.send(delivery());
     await log.send(emailDelivery);
+    await log.send(delivery({ incidentId: 'BDL-1', reason: 'opened', members: [{ incidentId: 'inc-1', seq: 3, reason: 'changed' }, { incidentId: 'inc-2', seq: 1, reason: 'confirmed' }, { incidentId: 'inc-3', seq: 2, reason: 'changed' }] }));
 
     expect(printed).toEqual([
-      '  → SMS   psap  ramsey-floor  +1******0123  "DIALTONE 911: Ramsey ECC DOWN. Rollover: Washington ECC ***-***-0199."',
-      '  → EMAIL fcc-liaison  fcc-desk  l***@fcc.example  "[dialtone] ESCALATION Ramsey ECC down 30 min"',
+      '  → SMS   psap  ramsey-floor  +1******0123  initial  "DIALTONE 911: Ramsey ECC DOWN. Rollover: Washington ECC ***-***-0199."',
+      '  → EMAIL fcc-liaison  fcc-desk  l***@fcc.example  update (escalated)  "[dialtone] ESCALATION Ramsey ECC down 30 min"',
+      // a bundle: each of its members' reasons, once
+      '  → SMS   psap  ramsey-floor  +1******0123  initial (opened, changed, confirmed)  "DIALTONE 911: Ramsey ECC DOWN. Rollover: Washington ECC ***-***-0199."',
     ]);
   });
 
