@@ -33,11 +33,17 @@ interface Ctx {
 }
 
 /** The incident's services, those nearest the recipient first (their neighbours, their counties). */
-function affected(ctx: Ctx): Array<{ svc: ServiceConfig; s: AffectedService }> {
+/** A service the recipient is close to: a neighbour it hears about, or inside its jurisdiction. */
+function isNear(ctx: Ctx, svc: ServiceConfig): boolean {
   const r = ctx.route;
-  const near = (svc: ServiceConfig) =>
+  return (
     r !== undefined &&
-    (r.darkNeighbours.includes(ctx.model.psapOf(svc.id)) || r.recipient.jurisdictions.fips.includes(svc.fips) || r.recipient.jurisdictions.states.includes(svc.state));
+    (r.darkNeighbours.includes(ctx.model.psapOf(svc.id)) || r.recipient.jurisdictions.fips.includes(svc.fips) || r.recipient.jurisdictions.states.includes(svc.state))
+  );
+}
+
+function affected(ctx: Ctx): Array<{ svc: ServiceConfig; s: AffectedService }> {
+  const near = (svc: ServiceConfig) => isNear(ctx, svc);
   return Object.entries(ctx.notice.incident.services)
     .map(([id, s]) => ({ svc: ctx.model.services.get(id), s }))
     .filter((x): x is { svc: ServiceConfig; s: AffectedService } => x.svc !== undefined)
@@ -99,7 +105,11 @@ function renderSms(route: Route, ctx: Ctx): string {
   const ref = `Inc ${inc.id}`;
   switch (route.recipient.role) {
     case 'psap': {
-      const neighbours = route.darkNeighbours.map((id) => ctx.model.services.get(id)).filter((s) => s !== undefined);
+      // The neighbours still dark lead; the ones back come after them.
+      const neighbours = route.darkNeighbours
+        .map((id) => ctx.model.services.get(id))
+        .filter((s) => s !== undefined)
+        .sort((a, b) => Number(isDark(inc.services[b.id]?.state ?? 'Normal')) - Number(isDark(inc.services[a.id]?.state ?? 'Normal')));
       const entry = (svc: ServiceConfig) => (name: NameFit) => {
         const s = inc.services[svc.id];
         const state = s?.state ?? 'Normal';
@@ -131,14 +141,20 @@ function renderSms(route: Route, ctx: Ctx): string {
     }
     default: {
       const list = affected(ctx);
-      const first = list.find((a) => isDark(a.s.state)) ?? list[0];
+      // The incident as it stands: what is still affected (the worst first), then what came back;
+      // a service of the recipient's own jurisdiction that came back leads (it is their news).
+      const still = list.filter((a) => isImpaired(a.s.state) || a.s.state === 'Unknown');
+      const back = list.filter((a) => !still.includes(a));
+      const first = still.find((a) => isDark(a.s.state)) ?? still[0];
       const tz = zoneOf(ctx);
+      const stillText = (name: NameFit) =>
+        first ? `${pathOrService(first, name, ctx)} since ${clockTime(first.s.impairedSince ?? first.s.since, first.svc.timeZone)}${still.length > 1 ? `; ${still.length} services affected in ${states(ctx).join(', ')}` : ''}` : '';
+      const backText = (name: NameFit) => (back.length ? `${back.length === 1 ? pathOrService(back[0]!, name, ctx) : `${back.length} services recovered`}` : '');
+      const ownBack = back[0] !== undefined && isNear(ctx, back[0].svc) && (first === undefined || !isNear(ctx, first.svc));
       const summary = (name: NameFit) =>
         notice.reason === 'resolved'
           ? `${list.length} 911 service(s) back to normal after ${durationText(outageTimes(ctx.notice.incident).began, ctx.notice.incident.resolvedAt ?? notice.createdAt)}.`
-          : first
-            ? `${pathOrService(first, name, ctx)} since ${clockTime(first.s.impairedSince ?? first.s.since, first.svc.timeZone)}${list.length > 1 ? `; ${list.length} services in ${states(ctx).join(', ')}` : ''}.`
-            : '';
+          : `${(ownBack ? [backText(name), stillText(name)] : [stillText(name), backText(name)]).filter(Boolean).join('; ')}.`;
       const next = nextUpdateBy(ctx.notice.incident, ctx.policy);
       return composeSms([
         { text: head },

@@ -20,13 +20,9 @@ const FILES = [
 
 /**
  * Expectations written as the product should behave, which it does not yet (1-based, as the demo
- * prints them). partial-recovery: after Dakota is back and Scott still down,
- * #5 the neighbour's SMS lists the recovered PSAP first and hides the one still DOWN behind "+1 more";
- * #6 the state program's SMS names only Scott and still counts "2 services";
- * #7 the email's "Expected effect" still says calls to Dakota may fail (it lists the worst state, not the current one);
- * #8 Dakota's own manager is told about Scott, not that Dakota is back to normal.
+ * prints them), by scenario file. Empty: every scenario's expectations pass.
  */
-const KNOWN_FAILURES: Record<string, number[]> = { 'partial-recovery.yaml': [5, 6, 7, 8] };
+const KNOWN_FAILURES: Record<string, number[]> = {};
 
 describe.each(FILES.map((f) => [relative(ROOT, f), f]))('scenario %s', (_name, file) => {
   let dir: string;
@@ -153,9 +149,9 @@ describe('dialtone demo --scenario with expectations', () => {
     expect(s.expectations.map((e) => e.ok)).toEqual([true]);
     expect(s.missingAllClears).toEqual([]); // not owed yet: it is not over
     expect(s.openAtEnd).toEqual([
-      { id: expect.stringMatching(/^INC-/), services: ['psap-dakota', 'psap-scott'], owed: ['dakota-em/sms', 'hennepin-floor/email', 'hennepin-floor/sms', 'mn-ecn/email', 'mn-ecn/sms', 'scott-em/sms'] },
+      { id: expect.stringMatching(/^INC-/), services: ['psap-dakota', 'psap-scott'], owed: ['dakota-em/sms', 'fcc-pshsb/email', 'hennepin-floor/email', 'hennepin-floor/sms', 'mn-ecn/email', 'mn-ecn/sms', 'scott-em/sms'] },
     ]);
-    expect(printed).toContainEqual(expect.stringMatching(/^ {2}open at the end {7}INC-\S+ \(psap-dakota, psap-scott; all-clear owed to 6\)$/));
+    expect(printed).toContainEqual(expect.stringMatching(/^ {2}open at the end {7}INC-\S+ \(psap-dakota, psap-scott; all-clear owed to 7\)$/));
     // every delivery printed says its phase and why it went out
     const sent = printed.filter((l) => /→ (SMS|EMAIL)/.test(l));
     expect(sent.length).toBe(s.deliveries.length);
