@@ -6,7 +6,11 @@ import {
   blindEpisodeId,
   EGRESS_RECORD_ID,
   egressEpisodeId,
+  INGEST_RECORD_ID,
+  ingestEpisodeId,
   opsAlertOf,
+  pushWatchId,
+  sourceOfWatch,
   opsRecipients,
   renderOpsAlert,
   type OpsAlert,
@@ -96,11 +100,78 @@ export function planOpsAlerts(input: { reads: readonly PlannedRead[]; prev: Read
   return { egressSuspected, states, changed };
 }
 
+/** What the poll cycle knows of a push source this cycle: never heard (unreadable), late, or fine. */
+export interface PushWatch {
+  sourceId: string;
+  components: string[];
+  /** Nothing to read: a heartbeat never received. */
+  unreadable?: string;
+  /** A heartbeat past its grace: silent. */
+  silent?: boolean;
+}
+
+export interface PushPlan {
+  states: Map<string, State>;
+  changed: OpsAlert[];
+  /** Heartbeats silent together with enough others that our ingest path is suspected: they read Unknown. */
+  suspectIngest: Set<string>;
+}
+
+/**
+ * Push sources are watched like polled ones: a push source never heard for `blindAfter` cycles
+ * is a blind monitor (ops is told, once, and once when it is heard). `massSilence` or more
+ * heartbeats silent in one cycle point at our own ingest path: those read Unknown rather than
+ * Down (their PSAPs are alerted only if another witness agrees), and ops hears one alert.
+ */
+export function planPushAlerts(input: { watches: readonly PushWatch[]; prev: ReadonlyMap<string, SourceState>; blindAfter: number; massSilence: number; at: string }): PushPlan {
+  const { watches, prev, blindAfter, massSilence, at } = input;
+  const states = new Map<string, State>();
+  const changed: OpsAlert[] = [];
+  for (const w of watches) {
+    const id = pushWatchId(w.sourceId);
+    const before = prev.get(id);
+    const { version: _v, ...base } = before ?? { sourceId: id, consecutiveFailures: 0, version: 0 };
+    const streak = w.unreadable !== undefined ? base.consecutiveFailures + 1 : 0;
+    let blind = base.blind;
+    if (w.unreadable !== undefined && streak >= blindAfter && !blind) {
+      blind = { id: blindEpisodeId(w.sourceId, at), since: at, lastError: w.unreadable, raised: false };
+      changed.push(opsAlertOf('blind', blind, 'initial', [w.sourceId], w.components));
+    } else if (w.unreadable === undefined && blind && blind.clearedAt === undefined) {
+      blind = { ...blind, clearedAt: at };
+      changed.push(opsAlertOf('blind', blind, 'final', [w.sourceId]));
+    }
+    if (before || streak > 0) states.set(id, withBlindEpisode({ ...base, consecutiveFailures: streak }, blind));
+  }
+
+  const silent = watches.filter((w) => w.silent).map((w) => w.sourceId);
+  const suspected = silent.length >= Math.max(2, massSilence);
+  const ingestPrev = prev.get(INGEST_RECORD_ID);
+  if (suspected || ingestPrev) {
+    const { version: _v, ...base } = ingestPrev ?? { sourceId: INGEST_RECORD_ID, consecutiveFailures: 0, version: 0 };
+    let blind = base.blind;
+    if (suspected && (!blind || blind.clearedAt !== undefined)) {
+      blind = { id: ingestEpisodeId(at), since: at, raised: false, sourceIds: silent, lastError: `${silent.length} heartbeats silent at once` };
+      changed.push(opsAlertOf('ingest', blind, 'initial', silent));
+    } else if (!suspected && blind && blind.clearedAt === undefined) {
+      blind = { ...blind, clearedAt: at };
+      changed.push(opsAlertOf('ingest', blind, 'final', blind.sourceIds ?? []));
+    }
+    states.set(INGEST_RECORD_ID, withBlindEpisode({ ...base, consecutiveFailures: suspected ? base.consecutiveFailures + 1 : 0 }, blind));
+  }
+  return { states, changed, suspectIngest: new Set(suspected ? silent : []) };
+}
+
 /** The alerts an episode still owes ops, in order (raised, then cleared). */
 export function owedAlerts(recordId: string, blind: BlindEpisode, model: Model): OpsAlert[] {
-  const kind = recordId === EGRESS_RECORD_ID ? 'egress' : 'blind';
-  const sources = kind === 'egress' ? model.config.sources.filter((s) => !isPush(s)).map((s) => s.id) : [recordId];
-  const components = kind === 'blind' ? (model.config.sources.find((s) => s.id === recordId)?.components.map((c) => c.id) ?? []) : undefined;
+  const kind = recordId === EGRESS_RECORD_ID ? 'egress' : recordId === INGEST_RECORD_ID ? 'ingest' : 'blind';
+  const sourceId = sourceOfWatch(recordId);
+  const sources =
+    kind === 'egress'
+      ? model.config.sources.filter((s) => !isPush(s)).map((s) => s.id)
+      : kind === 'ingest'
+        ? (blind.sourceIds ?? model.config.sources.filter((s) => s.kind === 'heartbeat').map((s) => s.id))
+        : [sourceId];
+  const components = kind === 'blind' ? (model.config.sources.find((s) => s.id === sourceId)?.components.map((c) => c.id) ?? []) : undefined;
   const out: OpsAlert[] = [];
   if (!blind.raised) out.push(opsAlertOf(kind, blind, 'initial', sources, components));
   if (blind.clearedAt !== undefined) out.push(opsAlertOf(kind, blind, 'final', sources));
@@ -109,6 +180,7 @@ export function owedAlerts(recordId: string, blind: BlindEpisode, model: Model):
 
 function opsReason(alert: OpsAlert): DeliveryReason {
   if (alert.kind === 'blind') return alert.phase === 'initial' ? 'monitor-blind' : 'monitor-restored';
+  if (alert.kind === 'ingest') return alert.phase === 'initial' ? 'ingest-suspected' : 'ingest-restored';
   return alert.phase === 'initial' ? 'egress-suspected' : 'egress-restored';
 }
 

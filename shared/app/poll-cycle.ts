@@ -11,10 +11,10 @@ import type { ReadContext, SourceRead } from '../sources/parsers.js';
 import { evaluateIncidents, type IncidentReport } from './incidents.js';
 import { deliverPending, type DeliveryReport } from './deliver.js';
 import { mapLimit, type Log } from './log.js';
-import { deliverOpsAlert, owedAlerts, planOpsAlerts, withBlindEpisode } from './ops-alerts.js';
+import { deliverOpsAlert, owedAlerts, planOpsAlerts, planPushAlerts, withBlindEpisode } from './ops-alerts.js';
 import type { Sender, Store } from './ports.js';
-import { pushSourcesOf, standingObservations } from './push-sources.js';
-import { EGRESS_RECORD_ID, type OpsAlert } from '../domain/ops-alert.js';
+import { heartbeatWatches, pushSourcesOf, standingObservations } from './push-sources.js';
+import { EGRESS_RECORD_ID, INGEST_RECORD_ID, pushWatchId, type OpsAlert } from '../domain/ops-alert.js';
 
 export type ReadSource = (
   source: PolledSourceConfig,
@@ -185,7 +185,9 @@ export async function runPollCycle(
 
   // fetch + observe (push sources' states come in the same batch)
   const pushSources = options.withPushSources === false ? [] : pushSourcesOf(model);
-  const prevSources = await store.getSourceStates([...sources.map((s) => s.id), ...pushSources.map((s) => s.id)]);
+  // A push source's own record is ingest's; its blind bookkeeping (and the ingest episode) lives beside it.
+  const pushWatchIds = pushSources.length > 0 ? [...pushSources.map((s) => pushWatchId(s.id)), INGEST_RECORD_ID] : [];
+  const prevSources = await store.getSourceStates([...sources.map((s) => s.id), ...pushSources.map((s) => s.id), ...pushWatchIds]);
 
   const reads = await mapLimit(sources, deps.concurrency ?? 64, async (source) => {
     const prev = prevSources.get(source.id);
@@ -258,16 +260,19 @@ export async function runPollCycle(
     observations.push(...own);
     bySource.set(source.id, own);
   }
-  // Push sources: heartbeats, and the standing status of each source's latest push.
-  observations.push(...standingObservations(pushSources, prevSources, now));
+  // Push sources: heartbeats, and the standing status of each source's latest push. A heartbeat
+  // never heard is a blind monitor; many silent at once point at our own ingest path.
+  const push = planPushAlerts({ watches: heartbeatWatches(pushSources, prevSources, now), prev: prevSources, blindAfter: model.config.thresholds.blindAfter, massSilence: model.config.thresholds.massSilence, at });
+  if (push.suspectIngest.size > 0) log.warn('many heartbeats silent at once: suspecting our own ingest path, their PSAPs read Unknown', { silent: [...push.suspectIngest] });
+  observations.push(...standingObservations(pushSources, prevSources, now, push.suspectIngest));
 
   // record the sources' state (the reader's, plus the blind bookkeeping and `settled`) before
   // evaluating. `settled` can stay true or be lowered here, never raised (see "steady state").
   const recorded = new Map<string, SourceState | undefined>();
-  for (const [id, next] of ops.states) {
+  for (const [id, next] of [...ops.states, ...push.states]) {
     const prev = prevSources.get(id);
     let state = next;
-    if (id !== EGRESS_RECORD_ID) {
+    if (id !== EGRESS_RECORD_ID && !push.states.has(id)) {
       const source = activeById.get(id);
       const settled = source ? (prev === undefined || prev.settled === true) && staysSettled(source, bySource.get(id) ?? [], stateOf, model) : prev?.settled === true;
       state = withSettled(next, settled);
@@ -316,7 +321,7 @@ export async function runPollCycle(
     at,
     sources: outcomes,
     egressSuspected: ops.egressSuspected,
-    opsAlerts: ops.changed,
+    opsAlerts: [...ops.changed, ...push.changed],
     fullEvaluation: evaluation.full,
     awaitingConfirmation: [...activeById.values()].filter((s) => s.components.some((c) => awaitsConfirmation(stateOf(c.id)))).map((s) => s.id),
     sent: [...evaluation.report.sent, ...opsDeliveries.sent],

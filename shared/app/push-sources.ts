@@ -3,6 +3,7 @@ import { pushSourceSchemas } from '../config/sources-push.js';
 import type { Model } from '../domain/model.js';
 import type { Observation } from '../domain/observation.js';
 import type { SourceState } from '../domain/records.js';
+import type { PushWatch } from './ops-alerts.js';
 
 export type PushKind = (typeof pushSourceSchemas)[number]['shape']['kind']['value'];
 /** Sources that call us instead of being fetched (the kinds of shared/config/sources-push.ts). */
@@ -27,13 +28,24 @@ export function pushSourcesOf(model: Model): PushSourceConfig[] {
  *   standing status), until the next push changes it. A single push is one read; the poll
  *   cycle's repeats are what confirm it after `openAfter` / `closeAfter` reads.
  */
-export function standingObservations(sources: readonly PushSourceConfig[], states: ReadonlyMap<string, SourceState>, now: Date): Observation[] {
+export function standingObservations(
+  sources: readonly PushSourceConfig[],
+  states: ReadonlyMap<string, SourceState>,
+  now: Date,
+  /** Heartbeats silent together with many others (ops-alerts.ts planPushAlerts): Unknown, not Down. */
+  suspectIngest: ReadonlySet<string> = new Set(),
+): Observation[] {
   const at = now.toISOString();
   const out: Observation[] = [];
   for (const source of sources) {
     const state = states.get(source.id);
     if (source.kind === 'heartbeat') {
-      out.push(heartbeatObservation(source, state?.lastHeartbeatAt, now));
+      const o = heartbeatObservation(source, state?.lastHeartbeatAt, now);
+      out.push(
+        suspectIngest.has(source.id) && o.status === 'major_outage'
+          ? { ...o, status: 'unknown', error: `source "${source.id}": silent together with ${suspectIngest.size - 1} other heartbeat(s): our ingest path is suspected, not the PSAP` }
+          : o,
+      );
       continue;
     }
     for (const c of source.components) {
@@ -52,6 +64,17 @@ export function standingObservations(sources: readonly PushSourceConfig[], state
     }
   }
   return out;
+}
+
+/** What the poll cycle watches of each heartbeat source: never heard, or silent past its grace. */
+export function heartbeatWatches(sources: readonly PushSourceConfig[], states: ReadonlyMap<string, SourceState>, now: Date): PushWatch[] {
+  return sources.flatMap((source): PushWatch[] => {
+    if (source.kind !== 'heartbeat') return [];
+    const o = heartbeatObservation(source, states.get(source.id)?.lastHeartbeatAt, now);
+    const components = source.components.map((c) => c.id);
+    if (o.status === 'unknown') return [{ sourceId: source.id, components, unreadable: o.error ?? 'no heartbeat received yet' }];
+    return [{ sourceId: source.id, components, ...(o.status === 'major_outage' ? { silent: true } : {}) }];
+  });
 }
 
 export function heartbeatObservation(source: Extract<PushSourceConfig, { kind: 'heartbeat' }>, lastHeartbeatAt: string | undefined, now: Date): Observation {

@@ -23,6 +23,13 @@ export const thresholdsSchema = z
     flapWindowMinutes: z.number().int().min(1).max(24 * 60).default(30).describe('window in which confirmed changes are counted for flap damping'),
     flapMaxChanges: z.number().int().min(2).max(100).default(4).describe('more confirmed changes than this inside the window and the component is held as flapping'),
     flapStableMinutes: z.number().int().min(1).max(24 * 60).default(15).describe('a flapping component is released once its reads have not changed for this long'),
+    massSilence: z
+      .number()
+      .int()
+      .min(2)
+      .max(10_000)
+      .default(3)
+      .describe('this many heartbeat sources silent in the same cycle point at our own ingest path: ops is alerted and those PSAPs read Unknown, not Down, until another witness agrees'),
     recheckSeconds: z
       .number()
       .int()

@@ -12,7 +12,7 @@ import { clockTime, composeSms, durationText, SUBJECT_LIMIT, truncate } from './
  * own delivery key: incidentId = the episode id, seq 1 = raised, seq 2 = cleared. So it is sent
  * once per episode and once on recovery, whatever retries or concurrent cycles do.
  */
-export type OpsAlertKind = 'blind' | 'egress';
+export type OpsAlertKind = 'blind' | 'egress' | 'ingest';
 
 export interface OpsAlert {
   /** The episode id: the delivery key's incidentId. */
@@ -33,6 +33,11 @@ export interface OpsAlert {
 
 /** The id `_egress` cannot be a configured source id (ids start with a letter or digit). */
 export const EGRESS_RECORD_ID = '_egress';
+/** Many heartbeats silent at once: our own ingest path is the likelier cause (one record, like egress). */
+export const INGEST_RECORD_ID = '_ingest';
+/** A push source's blind episode lives beside the source's own record (which ingest writes). */
+export const pushWatchId = (sourceId: string) => `_push.${sourceId}`;
+export const sourceOfWatch = (recordId: string) => (recordId.startsWith('_push.') ? recordId.slice('_push.'.length) : recordId);
 
 const compact = (iso: string) => iso.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
@@ -42,6 +47,10 @@ export function blindEpisodeId(sourceId: string, since: string): string {
 
 export function egressEpisodeId(since: string): string {
   return `OPS-EGRESS-${compact(since)}`;
+}
+
+export function ingestEpisodeId(since: string): string {
+  return `OPS-INGEST-${compact(since)}`;
 }
 
 export function opsAlertOf(kind: OpsAlertKind, episode: BlindEpisode, phase: 'initial' | 'final', sourceIds: string[], components?: string[]): OpsAlert {
@@ -86,7 +95,7 @@ export function renderOpsAlert(alert: OpsAlert, channel: Channel): { subject?: s
     headline = `monitor restored: source ${sources}`;
     sms = [{ text: `dialtone OPS: monitor restored, source ${sources} readable again at ${t(alert.at)} after ${durationText(alert.since, alert.at)} blind.` }];
     lines.push(`Source "${sources}" is readable again at ${t(alert.at)} (blind for ${durationText(alert.since, alert.at)}).`);
-  } else if (alert.phase === 'initial') {
+  } else if (alert.kind === 'egress' && alert.phase === 'initial') {
     headline = 'suspected local egress problem';
     sms = [
       { text: `dialtone OPS: suspected LOCAL EGRESS problem: all ${alert.sourceIds.length} polled sources failing since ${t(alert.since)}.` },
@@ -99,6 +108,21 @@ export function renderOpsAlert(alert: OpsAlert, channel: Channel): { subject?: s
       'Until it clears, failures do not mark components Unknown: they are held at their last known state, and no per-source blind alerts are sent.',
       ...(alert.error ? [`Last error: ${alert.error}`] : []),
     );
+  } else if (alert.kind === 'ingest' && alert.phase === 'initial') {
+    headline = 'suspected ingest problem: heartbeats silent at once';
+    sms = [
+      { text: `dialtone OPS: ${alert.sourceIds.length} heartbeats silent at once since ${t(alert.since)}: suspect OUR ingest path (API, DNS, certificate) first.` },
+      { text: 'PSAPs not alerted on heartbeats alone.', optional: true },
+    ];
+    lines.push(
+      `Heartbeats from ${alert.sourceIds.length} PSAPs (${sources}) stopped in the same cycle since ${t(alert.since)}.`,
+      'Many PSAPs going silent together says more about our own ingest path (the HTTP API, its DNS or certificate, the ingest function) than about the PSAPs: check it first.',
+      'Until it clears, those heartbeats read Unknown, not Down: their PSAPs are alerted only if another witness (a vendor page, an agency post) agrees.',
+    );
+  } else if (alert.kind === 'ingest') {
+    headline = 'heartbeats arriving again';
+    sms = [{ text: `dialtone OPS: heartbeats arriving again at ${t(alert.at)} after ${durationText(alert.since, alert.at)} of mass silence.` }];
+    lines.push(`Heartbeats arrive again at ${t(alert.at)} (silent together for ${durationText(alert.since, alert.at)}).`);
   } else {
     headline = 'egress restored';
     sms = [{ text: `dialtone OPS: egress restored at ${t(alert.at)}, sources readable again after ${durationText(alert.since, alert.at)}.` }];

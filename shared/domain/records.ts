@@ -63,7 +63,7 @@ export type Certainty = 'suspected' | 'confirmed';
  * Why a message went out: its notice's reason, an ops alert's (a monitor blind or restored, a
  * suspected egress problem or its end, an opted-out number, a dead letter), or a roll call.
  */
-export type DeliveryReason = NoticeReason | 'monitor-blind' | 'monitor-restored' | 'egress-suspected' | 'egress-restored' | 'opted-out' | 'dead-letter' | 'escalation-undeliverable' | 'roll-call';
+export type DeliveryReason = NoticeReason | 'monitor-blind' | 'monitor-restored' | 'egress-suspected' | 'egress-restored' | 'ingest-suspected' | 'ingest-restored' | 'opted-out' | 'dead-letter' | 'escalation-undeliverable' | 'roll-call';
 
 export interface AffectedService {
   state: ServiceState;
@@ -307,4 +307,6 @@ export interface BlindEpisode {
   raised: boolean;
   /** When the source read again (or a cycle was not all-failing); the "cleared" alert is owed. */
   clearedAt?: string;
+  /** Ingest episodes: the heartbeat sources that went silent together. */
+  sourceIds?: string[];
 }

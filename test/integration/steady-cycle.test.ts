@@ -213,7 +213,7 @@ describe('a steady poll cycle reads only what can change', () => {
     await cycle();
     const reads = watch(p);
     await cycle(); // 00:02: within the grace
-    expect(reads.keys).toEqual({ SRC: 4, COMP: 1 }); // the sources, and the heartbeat's component
+    expect(reads.keys).toEqual({ SRC: 6, COMP: 1 }); // the sources with the heartbeat's watch and the ingest record, and its component
     await cycle(); // 00:03: late, first read
     const late = await cycle(); // 00:04: confirmed
     expect(late.componentTransitions.map((t) => `${t.id}:${t.to}`)).toEqual(['hennepin-alive:major_outage']);
