@@ -479,6 +479,13 @@ async function checkInvariants(store: Store, configModel: Model, world: World, v
     allDeliveries.set(incident.id, deliveries);
     tally.add('notices', notices.length);
 
+    // Which lifecycle paths the generated cases reach (the invariants below are only as good as this).
+    if (notices.some((n) => n.reason === 'escalated')) tally.add(model.config.corroboration.hearAt['fcc-liaison'] === 'confirmed' ? 'reach.escalatedWhileLiaisonHearsConfirmed' : 'reach.escalated');
+    if (incident.resolvedAt && Date.parse(incident.resolvedAt) - Date.parse(incident.openedAt) > 120 * 60_000) tally.add('reach.outageOver2h');
+    if (notices.some((n) => n.reason === 'reminder')) tally.add('reach.reminder');
+    if (Object.keys(incident.services).some((id) => model.services.get(id)?.kind !== 'psap')) tally.add('reach.pathService');
+    if (incidents.filter((i) => i.id !== incident.id && i.openedAt <= (incident.resolvedAt ?? '9') && (i.resolvedAt ?? '9') >= incident.openedAt).length >= 2) tally.add('reach.threeOverlapping');
+
     // The lifecycle's promises (invariants.ts), counted one by one.
     const undeliverableAlerts = new Map<number, Delivery[]>();
     for (const n of notices.filter((x) => x.reason === 'escalated')) undeliverableAlerts.set(n.seq, await store.listDeliveries(`OPS-ESC-${incident.id}-${n.seq}`));
