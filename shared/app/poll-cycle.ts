@@ -193,7 +193,7 @@ export async function runPollCycle(
     const prev = prevSources.get(source.id);
     let read: SourceRead;
     try {
-      read = await deps.readSource(source, prev, { now, allow: model.config.network.allow });
+      read = await deps.readSource(source, prev, { now, allow: model.config.network.allow, ...(model.config.network.onlyAllowed ? { onlyAllowed: true } : {}) });
     } catch (err) {
       // An adapter bug must not stop the other sources: it reads as a failed fetch.
       read = {

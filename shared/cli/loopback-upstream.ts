@@ -23,7 +23,9 @@ export class LoopbackUpstream {
 
   async listen(): Promise<string> {
     this.server = createServer((req, res) => {
-      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      // The path and the query, as loopbackPath keys them (an NWS `?area=MN` URL is its own upstream).
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const path = `${url.pathname}${url.search}`;
       const step = this.current(path);
       if (!step) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end(`no payload for ${path}`);

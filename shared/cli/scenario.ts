@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import * as z from 'zod';
 import { formatPath, validateConfig } from '../config/load.js';
 import type { MonitoringConfig } from '../config/schema.js';
+import { tokenUrlOf } from '../sources/m365.js';
 import { compileExpectations, expectListSchema, type Expectation, type Problem } from './scenario-expect.js';
 
 /**
@@ -171,12 +172,27 @@ export function loopbackPath(url: string): string {
 
 /** Points every source at the loopback upstream and allows its address through the SSRF guard. */
 export function bindConfig(scenario: Scenario, upstreamBase: string): MonitoringConfig {
-  const value = structuredClone(scenario.config) as { sources?: Array<{ url?: unknown }>; network?: { allow?: string[] } };
-  for (const source of value.sources ?? []) {
-    if (typeof source.url === 'string' && URL.canParse(source.url)) source.url = `${upstreamBase}${loopbackPath(source.url)}`;
+  // Defaults first: a URL the config leaves out (Microsoft Graph's base) must be bound too.
+  const first = validateConfig(scenario.config);
+  if (!first.ok) throw new ScenarioError('scenario config', first.problems);
+  const value = structuredClone(first.config) as unknown as { sources: Array<Record<string, unknown>>; network: { allow: string[]; onlyAllowed: boolean } };
+  const host = new URL(upstreamBase).hostname;
+  // Every URL a source can make the pipeline fetch (its page, a token endpoint, …) is served by
+  // the replay; and the run may reach nothing but the replay, whatever a payload links to.
+  for (const source of value.sources) {
+    if (source.kind === 'm365-graph' && source.tokenUrl === undefined) source.tokenUrl = tokenUrlOf(source as unknown as Parameters<typeof tokenUrlOf>[0]);
+    for (const [key, v] of Object.entries(source)) {
+      if (typeof v === 'string' && /^https?:\/\//i.test(v) && URL.canParse(v)) source[key] = `${upstreamBase}${loopbackPath(v)}`;
+    }
   }
-  value.network = { ...value.network, allow: [...(value.network?.allow ?? []), new URL(upstreamBase).hostname] };
+  value.network = { allow: [...value.network.allow, host], onlyAllowed: true };
   const result = validateConfig(value);
   if (!result.ok) throw new ScenarioError('scenario config', result.problems);
+  const leaving = result.config.sources.flatMap((s) =>
+    Object.entries(s)
+      .filter(([, v]) => typeof v === 'string' && URL.canParse(v) && /^https?:/i.test(v) && new URL(v).hostname !== host)
+      .map(([k, v]) => ({ path: `sources.${s.id}.${k}`, message: `${String(v)} would leave the loopback replay` })),
+  );
+  if (leaving.length > 0) throw new ScenarioError('scenario config', leaving);
   return result.config;
 }

@@ -168,6 +168,10 @@ export const notifierSchema = z
 export const networkSchema = z
   .object({
     allow: z.array(z.string()).default([]).describe('private or loopback addresses sources may use (SSRF guard allow list)'),
+    onlyAllowed: z
+      .boolean()
+      .default(false)
+      .describe('refuse every address not in allow, public ones too: a replay or an air-gapped run reaches nothing else, whatever a payload links to'),
   })
   .strict();
 
@@ -176,7 +180,7 @@ export const monitoringConfigSchema = z
     notifier: notifierSchema,
     thresholds: thresholdsSchema.default(thresholdsSchema.parse({})),
     escalation: escalationSchema.default(escalationSchema.parse({})),
-    network: networkSchema.default({ allow: [] }),
+    network: networkSchema.default({ allow: [], onlyAllowed: false }),
     sources: z.array(sourceSchema).min(1),
     services: z.array(serviceSchema).min(1),
     recipients: z.array(recipientSchema).default([]),

@@ -9,6 +9,8 @@ export interface FetchOptions {
   maxBytes: number;
   /** Exact private/loopback addresses the SSRF guard lets through (config `network.allow`). */
   allow: readonly string[];
+  /** Refuse everything not in `allow`, public addresses and every host name too (config `network.onlyAllowed`). */
+  onlyAllowed?: boolean;
   etag?: string;
   lastModified?: string;
   /** Default 3. */
@@ -132,7 +134,7 @@ function requestOnce(url: URL, opts: FetchOptions, deadline: AbortSignal, canFol
   // The guard runs before anything is opened, on the first URL and on every redirect target.
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     return Promise.resolve(failure('SOURCE.FORBIDDEN_ADDRESS', `${where}: only http: and https: URLs are fetched, not ${url.protocol}`, where));
-  const refused = literalRefusal(url.hostname, opts.allow, where);
+  const refused = literalRefusal(url.hostname, opts.allow, where, opts.onlyAllowed);
   if (refused) return Promise.resolve({ kind: 'error', error: refused });
   if (deadline.aborted) return Promise.resolve(failure('SOURCE.TIMEOUT', `${where}: no complete response within ${opts.timeoutMs} ms`, where));
 
@@ -159,7 +161,7 @@ function requestOnce(url: URL, opts: FetchOptions, deadline: AbortSignal, canFol
       method: opts.method ?? 'GET',
       headers,
       agent: false,
-      lookup: guardedLookup(opts.allow, where),
+      lookup: guardedLookup(opts.allow, where, opts.onlyAllowed),
     });
     deadline.addEventListener('abort', onTimeout, { once: true });
 

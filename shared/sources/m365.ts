@@ -323,6 +323,7 @@ async function token(source: M365Source, ctx: ReadContext, fresh: boolean): Prom
     timeoutMs: source.timeoutMs,
     maxBytes: 64 * 1024,
     allow: ctx.allow,
+    ...(ctx.onlyAllowed ? { onlyAllowed: true } : {}),
     maxRedirects: 0,
   });
   // fetchUpstream's messages already name the (redacted) URL.
@@ -348,6 +349,7 @@ async function readIssues(source: M365Source, ctx: ReadContext): Promise<unknown
       timeoutMs: source.timeoutMs,
       maxBytes: source.maxBytes,
       allow: ctx.allow,
+    ...(ctx.onlyAllowed ? { onlyAllowed: true } : {}),
     });
     if (outcome.kind === 'error' && outcome.error.details?.status === 401 && !retried) {
       // Revoked or rotated: one fresh token, then the same page again.

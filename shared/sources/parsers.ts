@@ -22,6 +22,8 @@ export type SourceRead =
 export interface ReadContext {
   now: Date;
   allow: readonly string[];
+  /** Refuse every address not in `allow` (config `network.onlyAllowed`). */
+  onlyAllowed?: boolean;
   /** Resolves secret references in source configs (Microsoft Graph client secret); see SecretResolver. */
   secrets?: SecretResolver;
 }

@@ -58,6 +58,7 @@ export function createHttpProbeReader(opts: { stopwatch?: Stopwatch } = {}): Cus
       timeoutMs: source.timeoutMs,
       maxBytes: source.maxBytes,
       allow: ctx.allow,
+    ...(ctx.onlyAllowed ? { onlyAllowed: true } : {}),
       anyStatus: true,
       maxRedirects: source.followRedirects ? 3 : 0,
     });

@@ -90,6 +90,7 @@ export async function readSource(
     timeoutMs: source.timeoutMs,
     maxBytes: source.maxBytes,
     allow: ctx.allow,
+    ...(ctx.onlyAllowed ? { onlyAllowed: true } : {}),
     ...(conditional && prev?.etag !== undefined ? { etag: prev.etag } : {}),
     ...(conditional && prev?.lastModified !== undefined ? { lastModified: prev.lastModified } : {}),
   });

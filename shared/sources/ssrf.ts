@@ -65,11 +65,14 @@ export function classifyAddress(ip: string): AddressClass {
   return 'public';
 }
 
-/** True when connecting to `ip` must be refused: not public and not listed exactly in `allow`. Invalid input fails closed. */
-export function isForbiddenAddress(ip: string, allow: readonly string[]): boolean {
+/**
+ * True when connecting to `ip` must be refused: not public and not listed exactly in `allow`
+ * (with `only`, public ones too unless listed). Invalid input fails closed.
+ */
+export function isForbiddenAddress(ip: string, allow: readonly string[], only = false): boolean {
   const parsed = parse(ip);
   if (!parsed) return true;
-  if (classifyAddress(parsed.address) === 'public') return false;
+  if (classifyAddress(parsed.address) === 'public' && !only) return false;
   const allowed = new BlockList();
   for (const entry of allow) {
     const a = parse(entry);
@@ -78,18 +81,27 @@ export function isForbiddenAddress(ip: string, allow: readonly string[]): boolea
   return !allowed.check(parsed.address, parsed.family);
 }
 
-function refusal(where: string, address: string): DialtoneError {
+function refusal(where: string, address: string, only = false): DialtoneError {
+  const cls = classifyAddress(address);
   return new DialtoneError(
     'SOURCE.FORBIDDEN_ADDRESS',
-    `${where}: refused to connect to ${address} (${classifyAddress(address)} address; add it to network.allow to permit it)`,
+    cls === 'public' && only
+      ? `${where}: refused to connect to ${address} (public address; this run reaches only network.allow)`
+      : `${where}: refused to connect to ${address} (${cls} address; add it to network.allow to permit it)`,
     { url: where, address },
   );
 }
 
+function nameRefusal(where: string, hostname: string): DialtoneError {
+  return new DialtoneError('SOURCE.FORBIDDEN_ADDRESS', `${where}: refused to look up ${hostname} (this run reaches only network.allow)`, { url: where, address: hostname });
+}
+
 /** For a URL whose host is an IP literal: node connects without calling `lookup`, so check it up front. */
-export function literalRefusal(hostname: string, allow: readonly string[], where: string): DialtoneError | undefined {
+export function literalRefusal(hostname: string, allow: readonly string[], where: string, only = false): DialtoneError | undefined {
   const parsed = parse(hostname);
-  return parsed && isForbiddenAddress(parsed.address, allow) ? refusal(where, parsed.address) : undefined;
+  // Only listed addresses: a host name is refused before any socket or DNS query.
+  if (only && !parsed) return nameRefusal(where, hostname);
+  return parsed && isForbiddenAddress(parsed.address, allow, only) ? refusal(where, parsed.address, only) : undefined;
 }
 
 /**
@@ -97,8 +109,10 @@ export function literalRefusal(hostname: string, allow: readonly string[], where
  * forbidden (a mixed answer is a rebinding attempt), and hands node only the checked addresses,
  * so the socket connects to exactly what was checked and nothing is opened on refusal.
  */
-export function guardedLookup(allow: readonly string[], where: string): LookupFunction {
+export function guardedLookup(allow: readonly string[], where: string, only = false): LookupFunction {
   return (hostname, options, callback) => {
+    // Only listed addresses: a name is not even resolved (no DNS query leaves the host).
+    if (only) return callback(nameRefusal(where, hostname), []);
     dnsLookup(hostname, { all: true, family: options.family ?? 0, hints: options.hints ?? 0 }, (err, addresses) => {
       if (err) return callback(err, []);
       const bad = addresses.find((a) => isForbiddenAddress(a.address, allow));

@@ -41,7 +41,7 @@ export function timeAware<K extends PolledKind>(parse: BodyParser<K>): CustomRea
       state: { ...steady, consecutiveFailures: base.consecutiveFailures + 1, ...extra },
     });
 
-    const fetched = await fetchUpstream(polled.url, { timeoutMs: polled.timeoutMs, maxBytes: polled.maxBytes, allow: ctx.allow });
+    const fetched = await fetchUpstream(polled.url, { timeoutMs: polled.timeoutMs, maxBytes: polled.maxBytes, allow: ctx.allow, ...(ctx.onlyAllowed ? { onlyAllowed: true } : {}) });
     if (fetched.kind === 'error') {
       const status = fetched.error.details?.status;
       const retryAfterMs = parseRetryAfter(fetched.retryAfter, ctx.now);

@@ -196,6 +196,21 @@ describe('fetchUpstream', () => {
       },
     );
 
+    test.each(['http://93.184.216.34/', 'https://login.microsoftonline.com/contoso/oauth2/v2.0/token', 'http://graph.microsoft.com/v1.0/admin/serviceAnnouncement/issues'])(
+      'with onlyAllowed (a replay), %s is refused before any socket is opened',
+      async (url) => {
+        const error = errorOf(await fetchUpstream(url, opts({ timeoutMs: 100, onlyAllowed: true })));
+        expect(error.code).toBe('SOURCE.FORBIDDEN_ADDRESS');
+        expect(error.message).toMatch(/refused to (connect to \S+ \(public address; |look up \S+ \()this run reaches only network\.allow\)/);
+        expect(connect).not.toHaveBeenCalled();
+      },
+    );
+
+    test('with onlyAllowed, a listed loopback address is still reached', async () => {
+      const outcome = await fetchUpstream(`${main.base}/ok`, opts({ onlyAllowed: true }));
+      expect(outcome.kind === 'error' ? outcome.error.message : 'fetched').toBe('fetched');
+    });
+
     test('a host name that resolves to loopback is refused by the lookup: no connection reaches the server', async () => {
       const before = main.connections;
       const error = errorOf(await fetchUpstream(`http://localhost:${main.port}/ok`, opts({ allow: [] })));
