@@ -46,8 +46,13 @@ export const TABLE_ACCESS = {
    * item; PutItem only for the region lease (see `regionLease`).
    */
   deliveries: { items: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'], query: ['table', 'index'] },
-  /** acks (shared/app/ack.ts): the incident (GetItem), the acknowledgement, once (conditional PutItem), open incidents by ack code (Query gsi1) */
-  acks: { items: ['dynamodb:GetItem', 'dynamodb:PutItem'], query: ['index'] },
+  /**
+   * acks (shared/app/ack.ts): the incident (GetItem), the acknowledgement, once (conditional
+   * PutItem), open incidents by ack code (Query gsi1); the DynamoDB roster and its roll calls
+   * (rosterModel, answerReply: Query on the table) and a roll call's confirmation
+   * (DynamoStore.confirmRollCall: conditional UpdateItem, read back by GetItem)
+   */
+  acks: { items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], query: ['table', 'index'] },
   /**
    * delivery-status (shared/app/delivery-status.ts): the delivery by message id
    * (DynamoStore.findDeliveryByMessageId: Query gsi1, else an older pointer item and its delivery

@@ -228,6 +228,8 @@ export interface RollCall {
   sentAt: string;
   confirmedAt?: string;
   via?: 'reply' | 'link' | 'cli';
+  /** Only the latest roll call is kept: an earlier one's confirmation, carried forward (`roster verify --report`). */
+  lastConfirmedAt?: string;
 }
 
 /** An agency saying "we know": stops reminders to it, and counts against no-ack escalation. */

@@ -366,6 +366,11 @@ describe('permissions derived from behaviour', () => {
     outcomes.ackForged = await invoke('acks', linkEvent('0'.repeat(signature!.length), 'POST'));
     const reply = { originationNumber: '+16125550111', destinationNumber: '+18335550100', messageBody: `ACK ${ackCode(incident.id)}`, inboundMessageId: 'in-1' };
     outcomes.ackReply = await invoke('acks', { Records: [{ EventSource: 'aws:sns', Sns: { MessageId: 'n-1', Message: JSON.stringify(reply) } }] });
+    // acks: a roll call (dialtone roster verify) answered by SMS reply
+    const rollCallId = 'RC-20260929T001300Z-00a1b2';
+    await store.putRollCall({ recipientId: 'hennepin-floor', id: rollCallId, code: ackCode(rollCallId), channels: ['sms'], sentAt: new Date(T0 + 13 * minute).toISOString() });
+    const rollCallReply = { ...reply, messageBody: `ACK ${ackCode(rollCallId)}`, inboundMessageId: 'in-2' };
+    outcomes.rollCallReply = await invoke('acks', { Records: [{ EventSource: 'aws:sns', Sns: { MessageId: 'n-2', Message: JSON.stringify(rollCallReply) } }] });
 
     // api: status, the incident list, one incident, its report and CAP, an unknown one
     const get = (routeKey: string, pathParameters?: Record<string, string>, queryStringParameters?: Record<string, string>) => invoke('api', { routeKey, pathParameters, queryStringParameters });
@@ -460,6 +465,7 @@ describe('permissions derived from behaviour', () => {
     expect(o.ackLink).toMatchObject({ statusCode: 200 });
     expect(o.ackForged).toMatchObject({ statusCode: 401 });
     expect(o.ackReply).toMatchObject({ acknowledged: 1 });
+    expect(o.rollCallReply).toMatchObject({ rollCalls: 1 });
     expect(outcomes.api).toEqual([200, 200, 200, 200, 200, 404]);
     expect(o.statuses).toMatchObject({ received: 4, unknown: 1, undelivered: 1 });
     expect(o.statuses!.updated).toBeGreaterThanOrEqual(3);
