@@ -56,9 +56,12 @@ export const TABLE_ACCESS = {
   /**
    * delivery-status (shared/app/delivery-status.ts): the delivery by message id
    * (DynamoStore.findDeliveryByMessageId: Query gsi1, else an older pointer item and its delivery
-   * by GetItem), the provider's outcome (UpdateItem)
+   * by GetItem), the incident (GetItem), the provider's outcome (UpdateItem); for a failed SMS
+   * (applyDeliveryStatuses → makeGood, deliverOpsItems): the DynamoDB roster and the incident's
+   * deliveries (Query on the table), the fallback email's and ops alerts' claims and outcomes
+   * (UpdateItem), the ops deliveries recorded (DynamoStore.recordDeliveries: BatchWriteItem)
    */
-  statuses: { items: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], query: ['index'] },
+  statuses: { items: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'], query: ['table', 'index'] },
 } as const satisfies Record<string, { items: readonly string[]; query: ReadonlyArray<'table' | 'index'> }>;
 
 export type TableAccess = keyof typeof TABLE_ACCESS;

@@ -188,6 +188,14 @@ export interface ProviderStatus {
   reason?: string;
   /** When the provider reported it. */
   at: string;
+  /** The carrier's words say the number opted out (replied STOP). */
+  optedOut?: true;
+  /**
+   * A failed SMS of a notice, and what followed (shared/app/delivery-status.ts): `email`: the
+   * recipient was reached on its email (the notice's own email, or one sent now in its place);
+   * `ops`: no channel was left and ops was alerted.
+   */
+  fallback?: 'email' | 'ops';
 }
 
 /** Once-per-notice publications for other systems: the incident SNS topic and EventBridge events. */

@@ -112,6 +112,8 @@ function permissionsConfig(origin: string): MonitoringConfig {
       graph('graph-sm', { secretsManager: 'dialtone/graph-sm' }),
     ],
     services: base.services.map((s) => (s.id === 'pinal' ? { ...s, dependsOn: [...s.dependsOn, { component: 'aws-ec2-use1', effect: 'Partial' }] } : s)),
+    // ops is paged by SMS too: the receipt of an SMS nobody else can receive alerts ops on both channels
+    recipients: [...base.recipients, { id: 'ops-pager', name: 'Ops pager', role: 'ops', channels: { sms: '+16125550190' } }],
     // the carrier's selective routers are upgraded 00:50–01:10: the sweep opens and closes it
     maintenance: [{ id: 'sr-upgrade', components: ['sr'], start: '2026-09-29T00:50', durationMinutes: 20, notify: true }],
   };
@@ -385,7 +387,10 @@ describe('permissions derived from behaviour', () => {
 
     // delivery-status: one SMS delivered, one not, a message id we never sent, and a pointer
     // item an older version wrote for a delivery
-    const [first, second] = smsSent;
+    // the one not delivered is a notice's SMS to a recipient with no email: its receipt alerts ops
+    const smsOnly = new Set(config.recipients.filter((r) => r.role !== 'ops' && r.channels.sms && !r.channels.email).map((r) => r.channels.sms));
+    const first = smsSent[0];
+    const second = smsSent.find((m) => m !== first && smsOnly.has(m.phone));
     const legacy = (await store.listDeliveries(incident.id)).find((d) => d.channel === 'sms')!;
     await DynamoDBDocumentClient.from(db.client).send(
       new PutCommand({
