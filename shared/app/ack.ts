@@ -62,7 +62,11 @@ const NO_CODE = 'reply: expected "ACK <code>", e.g. ACK 9A6C';
  * is an open incident's ack code, or else the code of a roll call sent to that number; an
  * incident wins when both match (the reply is about the outage, and the roll call can be re-sent).
  */
-export async function answerReply(store: Store, model: Model, reply: { from: string; text: string }, at: Date): Promise<ReplyResult> {
+export function answerReply(store: Store, model: Model, reply: { from: string; text: string }, at: Date): Promise<ReplyResult> {
+  return answer(store, model, reply, at, true);
+}
+
+async function answer(store: Store, model: Model, reply: { from: string; text: string }, at: Date, rollCalls: boolean): Promise<ReplyResult> {
   const code = replyCode(reply.text);
   if (!code) return { kind: 'incident', result: { ok: false, status: 400, error: NO_CODE } };
   const roster = await rosterModel(model, store);
@@ -70,16 +74,18 @@ export async function answerReply(store: Store, model: Model, reply: { from: str
   if (senders.length === 0) return { kind: 'incident', result: { ok: false, status: 404, error: 'reply: the sending number is not on the roster' } };
   const incident = (await store.listOpenIncidents()).find((i) => ackCode(i.id) === code);
   if (incident) return { kind: 'incident', result: await record(store, roster, incident.id, senders[0]!.id, 'reply', at) };
+  if (!rollCalls) return { kind: 'incident', result: { ok: false, status: 404, error: `reply: no open incident has ack code ${code}` } };
   const ids = new Set(senders.map((r) => r.id));
   const rollCall = (await store.listRollCalls()).find((rc) => ids.has(rc.recipientId) && rc.code === code);
   if (rollCall) return { kind: 'roll-call', result: await confirmRollCall(store, rollCall.recipientId, rollCall.id, 'reply', at) };
   return { kind: 'incident', result: { ok: false, status: 404, error: `reply: no open incident (and no roll call of this number) has ack code ${code}` } };
 }
 
-/** From an SMS reply about an incident (a roll-call reply is refused: answerReply takes both). */
+/** From an SMS reply about an incident only (roll calls are left alone: answerReply takes both). */
 export async function acknowledgeReply(store: Store, model: Model, reply: { from: string; text: string }, at: Date): Promise<AckResult> {
-  const r = await answerReply(store, model, reply, at);
-  return r.kind === 'incident' ? r.result : { ok: false, status: 404, error: `reply: no open incident has ack code ${replyCode(reply.text)}` };
+  const r = await answer(store, model, reply, at, false);
+  // answer() without roll calls only ever answers about an incident.
+  return r.kind === 'incident' ? r.result : { ok: false, status: 404, error: 'reply: not about an incident' };
 }
 
 // ── roll calls (`dialtone roster verify`): the same reply and link, recorded on the roll call ──
