@@ -304,22 +304,26 @@ export class DialtoneStack extends Stack {
     // groups SmsSettings creates; a subscription filter feeds each status back to its delivery.
     const hasDeliveryStatus = props.optionalFunctions?.deliveryStatus ?? fs.existsSync(entry('delivery-status'));
     if (hasDeliveryStatus && smsSettings) {
-      const statuses = make(
-        'DeliveryStatus',
-        'delivery-status',
-        {
-          entry: entry('delivery-status'),
-          description: 'SNS SMS delivery status (CloudWatch Logs subscription) onto the delivery record',
-          timeout: Duration.seconds(30),
-          environment: { TABLE_NAME: options.tableName },
-          // CloudWatch Logs invokes asynchronously: two retries, then the DLQ.
-          retryAttempts: 2,
-          maxEventAge: Duration.hours(1),
-          onFailure,
+      const statuses = make('DeliveryStatus', 'delivery-status', {
+        entry: entry('delivery-status'),
+        description: 'SNS SMS delivery status (CloudWatch Logs subscription) onto the delivery record; a failed SMS is made good by email or reported to ops',
+        timeout: Duration.seconds(30),
+        // The config and the channels: a failed SMS of a notice goes to the recipient's email, or
+        // ops hears it reached nobody (shared/app/delivery-status.ts). No topic, no bus, no lease.
+        environment: {
+          TABLE_NAME: options.tableName,
+          ...sms,
+          ...(options.sesFromAddress ? { SES_FROM_ADDRESS: options.sesFromAddress } : {}),
         },
-        false, // reads no config: matches statuses to deliveries by message id
-      );
+        // CloudWatch Logs invokes asynchronously: two retries, then the DLQ.
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
+        onFailure,
+      });
       grantTable(statuses, table, 'statuses');
+      // ops alerts by SMS (and their opt-out check), the fallback email to the recipient and ops
+      grantSms(statuses, this.region);
+      if (emailIdentityArn) grantEmail(statuses, emailIdentityArn);
       for (const [id, group] of [['Delivered', smsSettings.successLogs], ['Failed', smsSettings.failureLogs]] as const)
         new LogSubscriptionFilter(this, `SmsStatus${id}`, { logGroup: group, destination: new LambdaDestination(statuses), filterPattern: FilterPattern.allEvents() });
     }

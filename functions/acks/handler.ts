@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { DynamoStore } from '../../shared/adapters/dynamo-store.js';
-import { acknowledgeLink, acknowledgeReply, validAckSignature, type AckResult } from '../../shared/app/ack.js';
+import { acknowledgeLink, answerReply, isRollCallId, rollCallLink, validAckSignature, type AckResult, type RollCallResult } from '../../shared/app/ack.js';
 import type { Log } from '../../shared/app/log.js';
 import type { Store } from '../../shared/app/ports.js';
 import { readLambdaEnv } from '../../shared/config/env.js';
@@ -25,6 +25,10 @@ import { loggerLog } from '../common/env.js';
  *   publishes each inbound message there (originationNumber, destinationNumber, messageBody, …).
  *   A reply that is not an acknowledgement (or comes from a number not on the roster) is logged,
  *   masked, and ignored; store failures throw, so Lambda retries the notification.
+ * - Roll calls (`dialtone roster verify`) are answered the same way: "ACK <code>" with the roll
+ *   call's code, or its signed link (the id starts with RC-); the confirmation is recorded on the
+ *   recipient's roll call.
+ * The roster is the merged one (config + DynamoDB): a recipient added with `roster add` can answer.
  */
 export interface AcksDeps {
   store: Store;
@@ -55,6 +59,8 @@ export const inboundSmsSchema = z.object({
 export interface InboundSmsResult {
   messages: number;
   acknowledged: number;
+  /** Roll calls confirmed by this reply (a repeat counts as a duplicate). */
+  rollCalls: number;
   duplicates: number;
   ignored: number;
 }
@@ -62,11 +68,15 @@ export interface InboundSmsResult {
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function confirmPage(incidentId: string): APIGatewayProxyStructuredResultV2 {
-  const title = `Acknowledge ${incidentId}`;
+  const rollCall = isRollCallId(incidentId);
+  const title = rollCall ? `Roll call ${incidentId}` : `Acknowledge ${incidentId}`;
+  const question = rollCall
+    ? `Confirm that this address gets dialtone's 911 outage alerts (roll call ${escapeHtml(incidentId)})? This is a test, not an outage.</p><button type="submit">Confirm</button>`
+    : `Acknowledge that your agency knows about ${escapeHtml(incidentId)}? Reminders to you stop; the all-clear will still come.</p><button type="submit">Acknowledge</button>`;
   return {
     statusCode: 200,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-robots-tag': 'noindex', 'referrer-policy': 'no-referrer' },
-    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head><body><form method="post"><p>Acknowledge that your agency knows about ${escapeHtml(incidentId)}? Reminders to you stop; the all-clear will still come.</p><button type="submit">Acknowledge</button></form></body></html>\n`,
+    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head><body><form method="post"><p>${question}</form></body></html>\n`,
   };
 }
 
@@ -102,6 +112,7 @@ export function createAcksHandler(deps: AcksDeps) {
       if (!validAckSignature(deps.ackSecret, link)) return page(401, 'Not recognised', 'This acknowledgement link is not valid.');
       return confirmPage(link.incidentId);
     }
+    if (isRollCallId(link.incidentId)) return onRollCallLink(deps.ackSecret, link);
     let r: AckResult;
     try {
       r = await acknowledgeLink(deps.store, deps.model, deps.ackSecret, link, deps.clock.now());
@@ -113,13 +124,28 @@ export function createAcksHandler(deps: AcksDeps) {
       deps.log.warn('ack link refused', { status: r.status, error: r.error });
       return r.status === 401 ? page(401, 'Not recognised', 'This acknowledgement link is not valid.') : page(404, 'Not found', 'This incident or recipient is not known.');
     }
-    const name = deps.model.recipients.find((x) => x.id === r.ack.recipientId)?.name ?? r.ack.recipientId;
     deps.log.info('acknowledged by link', { incidentId: r.ack.incidentId, recipientId: r.ack.recipientId, duplicate: r.duplicate });
-    return page(200, 'Acknowledged', `Acknowledged: ${r.ack.incidentId} for ${name}. Reminders to you stop; the all-clear will still come.`);
+    return page(200, 'Acknowledged', `Acknowledged: ${r.ack.incidentId} for ${r.recipientName}. Reminders to you stop; the all-clear will still come.`);
+  };
+
+  const onRollCallLink = async (secret: string, link: { incidentId: string; recipientId: string; signature: string }): Promise<APIGatewayProxyStructuredResultV2> => {
+    let r: RollCallResult;
+    try {
+      r = await rollCallLink(deps.store, secret, { id: link.incidentId, recipientId: link.recipientId, signature: link.signature }, deps.clock.now());
+    } catch (err) {
+      deps.log.error('roll call link failed', { rollCallId: link.incidentId, error: (err as Error).message });
+      return page(500, 'Try again', 'The confirmation could not be recorded. Please try again in a minute.');
+    }
+    if (!r.ok) {
+      deps.log.warn('roll call link refused', { status: r.status, error: r.error });
+      return r.status === 401 ? page(401, 'Not recognised', 'This link is not valid.') : page(404, 'Not found', 'This roll call is not the latest one sent to you.');
+    }
+    deps.log.info('roll call confirmed by link', { rollCallId: r.rollCallId, recipientId: r.recipientId, duplicate: r.duplicate });
+    return page(200, 'Confirmed', `Confirmed: roll call ${r.rollCallId}. This address gets dialtone's 911 outage alerts.`);
   };
 
   const onSms = async (event: z.infer<typeof snsEventSchema>): Promise<InboundSmsResult> => {
-    const out: InboundSmsResult = { messages: 0, acknowledged: 0, duplicates: 0, ignored: 0 };
+    const out: InboundSmsResult = { messages: 0, acknowledged: 0, rollCalls: 0, duplicates: 0, ignored: 0 };
     for (const record of event.Records) {
       out.messages++;
       let json: unknown;
@@ -136,7 +162,8 @@ export function createAcksHandler(deps: AcksDeps) {
       }
       const from = maskPhone(sms.data.originationNumber);
       // Store failures throw: the notification is retried (a recorded ack is kept once).
-      const r = await acknowledgeReply(deps.store, deps.model, { from: sms.data.originationNumber, text: sms.data.messageBody }, deps.clock.now());
+      const answer = await answerReply(deps.store, deps.model, { from: sms.data.originationNumber, text: sms.data.messageBody }, deps.clock.now());
+      const r = answer.result;
       if (!r.ok) {
         out.ignored++;
         // Never the body: it is free text from a phone (and the number only masked).
@@ -144,8 +171,12 @@ export function createAcksHandler(deps: AcksDeps) {
         continue;
       }
       if (r.duplicate) out.duplicates++;
-      else out.acknowledged++;
-      deps.log.info('acknowledged by SMS reply', { from, incidentId: r.ack.incidentId, recipientId: r.ack.recipientId, duplicate: r.duplicate });
+      else if (answer.kind === 'incident') out.acknowledged++;
+      else out.rollCalls++;
+      if (answer.kind === 'incident' && answer.result.ok)
+        deps.log.info('acknowledged by SMS reply', { from, incidentId: answer.result.ack.incidentId, recipientId: answer.result.ack.recipientId, duplicate: r.duplicate });
+      else if (answer.kind === 'roll-call' && answer.result.ok)
+        deps.log.info('roll call confirmed by SMS reply', { from, rollCallId: answer.result.rollCallId, recipientId: answer.result.recipientId, duplicate: r.duplicate });
     }
     return out;
   };
@@ -158,13 +189,13 @@ export function createAcksHandler(deps: AcksDeps) {
     if (typeof event === 'object' && event !== null && 'requestContext' in event) return page(400, 'Bad request', 'This is not an acknowledgement link.');
     // Neither shape: nothing to retry.
     deps.log.warn('acks: unrecognised event; ignored');
-    return { messages: 0, acknowledged: 0, duplicates: 0, ignored: 0 };
+    return { messages: 0, acknowledged: 0, rollCalls: 0, duplicates: 0, ignored: 0 };
   };
 }
 
 const logger = new Logger({ serviceName: 'dialtone-acks' });
 
-/** Built once per cold start: the table and the config only (acknowledging sends nothing). */
+/** Built once per cold start: the table and the config (the DynamoDB roster is read per answer); acknowledging sends nothing. */
 let coldStart: AcksDeps | undefined;
 function awsDeps(): AcksDeps {
   if (coldStart) return coldStart;

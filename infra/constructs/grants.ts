@@ -46,14 +46,22 @@ export const TABLE_ACCESS = {
    * item; PutItem only for the region lease (see `regionLease`).
    */
   deliveries: { items: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'], query: ['table', 'index'] },
-  /** acks (shared/app/ack.ts): the incident (GetItem), the acknowledgement, once (conditional PutItem), open incidents by ack code (Query gsi1) */
-  acks: { items: ['dynamodb:GetItem', 'dynamodb:PutItem'], query: ['index'] },
+  /**
+   * acks (shared/app/ack.ts): the incident (GetItem), the acknowledgement, once (conditional
+   * PutItem), open incidents by ack code (Query gsi1); the DynamoDB roster and its roll calls
+   * (rosterModel, answerReply: Query on the table) and a roll call's confirmation
+   * (DynamoStore.confirmRollCall: conditional UpdateItem, read back by GetItem)
+   */
+  acks: { items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], query: ['table', 'index'] },
   /**
    * delivery-status (shared/app/delivery-status.ts): the delivery by message id
    * (DynamoStore.findDeliveryByMessageId: Query gsi1, else an older pointer item and its delivery
-   * by GetItem), the provider's outcome (UpdateItem)
+   * by GetItem), the incident (GetItem), the provider's outcome (UpdateItem); for a failed SMS
+   * (applyDeliveryStatuses → makeGood, deliverOpsItems): the DynamoDB roster and the incident's
+   * deliveries (Query on the table), the fallback email's and ops alerts' claims and outcomes
+   * (UpdateItem), the ops deliveries recorded (DynamoStore.recordDeliveries: BatchWriteItem)
    */
-  statuses: { items: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], query: ['index'] },
+  statuses: { items: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'], query: ['table', 'index'] },
 } as const satisfies Record<string, { items: readonly string[]; query: ReadonlyArray<'table' | 'index'> }>;
 
 export type TableAccess = keyof typeof TABLE_ACCESS;

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RecipientConfig } from '../config/schema.js';
-import { renderBundle, renderOpsItems, type BundlePart, type OpsItem } from '../domain/bundle.js';
+import { opsItemIds, renderBundle, renderOpsItems, type BundlePart, type OpsItem } from '../domain/bundle.js';
 import type { Clock } from '../domain/clock.js';
 import { maskPhone, redact } from '../domain/mask.js';
 import type { Model } from '../domain/model.js';
@@ -73,7 +73,7 @@ export interface DeliveryReport {
   smsMonthlySpendLimitUsd?: string;
 }
 
-interface Input {
+export interface DeliverInput {
   store: Store;
   model: Model;
   log: Log;
@@ -312,12 +312,10 @@ function attemptOf(u: Unit): number {
   return (u.previous?.attempts ?? 0) + 1;
 }
 
-const day = (d: Date) => d.toISOString().slice(0, 10).replaceAll('-', '');
-
-function optOutItem(r: RecipientConfig, at: Date): OpsItem {
+export function optOutItem(r: RecipientConfig, at: Date): OpsItem {
   return {
     kind: 'opted-out',
-    id: `OPS-OPTOUT-${r.id}-${day(at)}`,
+    id: opsItemIds.optOut(r.id, at),
     recipientId: r.id,
     recipientName: r.name,
     maskedPhone: r.channels.sms ? maskPhone(r.channels.sms) : 'none',
@@ -327,9 +325,8 @@ function optOutItem(r: RecipientConfig, at: Date): OpsItem {
 }
 
 function deadLetterItem(what: { incidentId: string; seq: number; channel?: string; recipientId?: string; target?: string }, error: string, attempts: number, at: Date): OpsItem {
-  const tail = what.target ?? `${what.recipientId}-${what.channel}`;
   const label = what.target ? `${what.target} publication of ${what.incidentId} notice ${what.seq}` : `${what.incidentId} notice ${what.seq} ${what.channel} to ${what.recipientId}`;
-  return { kind: 'dead-letter', id: `OPS-DEAD-${what.incidentId}-${what.seq}-${tail}`, what: label, error, attempts, at: at.toISOString() };
+  return { kind: 'dead-letter', id: opsItemIds.deadLetter(what), what: label, error, attempts, at: at.toISOString() };
 }
 
 // ── the run ──────────────────────────────────────────────────────────────────────────────────
@@ -364,7 +361,7 @@ class DeliveryRun {
   private unrecorded: Delivery[] = [];
 
   constructor(
-    private readonly input: Input,
+    private readonly input: DeliverInput,
     private readonly model: Model,
     private readonly report: DeliveryReport,
   ) {
@@ -440,7 +437,7 @@ class DeliveryRun {
         },
         (why) => {
           this.log.error('escalation undeliverable', { incidentId: s.notice.incidentId, seq: s.notice.seq, why });
-          this.needOps(s, { kind: 'escalation-undeliverable', id: `OPS-ESC-${s.notice.incidentId}-${s.notice.seq}`, incidentId: s.notice.incidentId, why, at: s.notice.createdAt });
+          this.needOps(s, { kind: 'escalation-undeliverable', id: opsItemIds.escalation(s.notice.incidentId, s.notice.seq), incidentId: s.notice.incidentId, why, at: s.notice.createdAt });
         },
       ),
     );
@@ -517,6 +514,11 @@ class DeliveryRun {
         await this.store.releaseNotice(s.notice.incidentId, s.notice.seq, this.holder);
       }
     }
+  }
+
+  /** An ops item that no notice of this run caused (delivery receipts): sent by opsRound. */
+  addOps(item: OpsItem): void {
+    if (!this.opsItems.has(item.id)) this.opsItems.set(item.id, { item, settled: true });
   }
 
   private needOps(owner: NoticeState, item: OpsItem): void {
@@ -807,7 +809,7 @@ class DeliveryRun {
  * cycle, the sweep and the deliver function; a plain Sender gets SMS/email only, DeliveryChannels
  * adds the topic, events, opt-outs, pacing and the invocation's deadline.
  */
-export async function deliverPending(input: Input): Promise<DeliveryReport> {
+export async function deliverPending(input: DeliverInput): Promise<DeliveryReport> {
   const report: DeliveryReport = { sent: [], failed: [] };
   const pending = (await input.store.listPendingNotices()).sort((a, b) => a.incidentId.localeCompare(b.incidentId) || a.seq - b.seq);
   if (pending.length === 0) return report;
@@ -821,6 +823,21 @@ export async function deliverPending(input: Input): Promise<DeliveryReport> {
     if (batch.length === 0) break;
     await run.round(batch);
   }
+  await run.opsRound();
+  await run.complete();
+  return report;
+}
+
+/**
+ * Ops items raised outside a notice's delivery (a carrier's receipt: shared/app/delivery-status.ts),
+ * sent to the ops recipients of the merged roster like the ones deliverPending raises: claimed per
+ * ops delivery (its key is the item's id), bundled per recipient and channel, told once.
+ */
+export async function deliverOpsItems(input: DeliverInput, items: readonly OpsItem[]): Promise<DeliveryReport> {
+  const report: DeliveryReport = { sent: [], failed: [] };
+  if (items.length === 0) return report;
+  const run = new DeliveryRun(input, await rosterModel(input.model, input.store, input.log), report);
+  for (const item of items) run.addOps(item);
   await run.opsRound();
   await run.complete();
   return report;

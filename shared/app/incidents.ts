@@ -16,6 +16,7 @@ import type { ComponentState, ConcurrentComponent, Incident, Notice, NoticeReaso
 import { isTrouble } from '../domain/status.js';
 import type { Log } from './log.js';
 import type { Store } from './ports.js';
+import { rosterModel } from './roster-read.js';
 
 export interface IncidentReport {
   notices: Notice[];
@@ -106,6 +107,7 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
   const views: ServiceView[] = [...input.services.values()].map((s) => ({ serviceId: s.serviceId, state: s.state, since: s.since, causes: s.causes }));
   const open = new Map((await store.listOpenIncidents()).map((i) => [i.causeComponentId, i]));
   const authoritative = new Set(model.config.corroboration.authoritativeSources);
+  let merged: Promise<Model> | undefined;
 
   // A service already in an open incident stays there when a second cause appears: that cause
   // corroborates the incident (same outage, another witness) instead of opening a second one.
@@ -175,7 +177,10 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
     if (next.status === 'open' && !next.escalatedAt) {
       if (escalationDue(next, now, model.config.escalation, model)) reasons.push('escalated');
       else if (now.getTime() - Date.parse(next.openedAt) >= model.config.escalation.noAckMinutes * 60_000) {
-        const agencyAcks = (await store.listAcks(next.id)).filter((a) => isAgency(model, a.recipientId)).length;
+        const acks = await store.listAcks(next.id);
+        // Whoever acknowledged may be a roster-added agency: the merged roster, read only when there is an ack to weigh.
+        const roster = acks.length > 0 ? await (merged ??= rosterModel(model, store, log)) : model;
+        const agencyAcks = acks.filter((a) => isAgency(roster, a.recipientId)).length;
         if (noAckEscalationDue(next, now, model.config.escalation, agencyAcks)) reasons.push('escalated');
       }
     }

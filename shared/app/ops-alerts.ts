@@ -21,6 +21,7 @@ import type { DeliveryReport } from './deliver.js';
 import type { Log } from './log.js';
 import type { Sender, Store } from './ports.js';
 import { isPush } from './push-sources.js';
+import { rosterModel } from './roster-read.js';
 
 type State = Omit<SourceState, 'version'>;
 
@@ -199,7 +200,8 @@ interface DeliverInput {
  */
 export async function deliverOpsAlert(input: DeliverInput, alert: OpsAlert, report: DeliveryReport): Promise<boolean> {
   const { store, sender, log } = input;
-  const recipients = opsRecipients(input.model.recipients);
+  // Ops may be on the DynamoDB roster too (roster add --role ops): read only when there is an alert.
+  const recipients = opsRecipients((await rosterModel(input.model, store, log)).recipients);
   if (recipients.length === 0) {
     log.warn('ops alert has no recipient with role ops', { alertId: alert.id, kind: alert.kind, phase: alert.phase });
     return true;

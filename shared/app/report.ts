@@ -1,9 +1,12 @@
+import { opsItemIds } from '../domain/bundle.js';
 import { countyLabel } from '../domain/counties.js';
 import { maskAddress, redact } from '../domain/mask.js';
 import type { Model } from '../domain/model.js';
-import type { Channel, Delivery, DeliveryStatus, Incident, Notice, NoticeReason, Phase, Transition } from '../domain/records.js';
+import type { Acknowledgement, Channel, Delivery, DeliveryStatus, Incident, Notice, NoticeReason, Phase, ProviderStatus, Publication, RollCall, Transition } from '../domain/records.js';
+import { escalationUnreachable } from '../domain/routing.js';
 import { durationText } from '../domain/text.js';
 import type { Store } from './ports.js';
+import { rosterModel } from './roster-read.js';
 
 /**
  * The after-action report of one incident: what happened upstream, which 911 services it hit,
@@ -14,15 +17,21 @@ import type { Store } from './ports.js';
  *   component a service transition names as its cause) and of the concurrent components, inside
  *   the incident window, each with its evidence (the observation that confirmed it);
  * - the affected services' transitions inside the window;
- * - every notice of the incident and every delivery of those notices, addresses masked.
+ * - every notice of the incident and every delivery of those notices, addresses masked;
+ * - every acknowledgement (who, when, how), and the roll call (`dialtone roster verify`) of every
+ *   recipient the incident reached or that acknowledged it, whenever it was sent;
+ * - every carrier receipt (SNS delivery status) with what followed a failed SMS (the recipient's
+ *   email, or ops), every opt-out (a number on the opted-out list, or a carrier saying so), every
+ *   dead letter (a delivery or publication failed for good) and an escalation no FCC liaison
+ *   received, each with the ops recipients that were told (their ops alert was sent).
  *
  * The window opens at the cause's last transition at or before discovery (a change is dated from
  * the first read that showed it, so it precedes `openedAt`), or at the earliest time a listed
  * service went dark, whichever is first; it closes at `resolvedAt`, and is open-ended while the
  * incident is open. Notices and deliveries are listed whatever their time.
  *
- * Without a model (no config at hand) ids stand in for names, and dependencies are those the
- * service transitions name.
+ * Recipients are the merged roster (config + DynamoDB). Without a model (no config at hand) ids
+ * stand in for names, and dependencies are those the service transitions name.
  */
 
 export interface ReportEvidence {
@@ -91,7 +100,96 @@ export interface DeliveryEvent {
   error?: string;
 }
 
-export type ReportEvent = ComponentEvent | ServiceEvent | NoticeEvent | DeliveryEvent;
+export interface AckEvent {
+  type: 'ack';
+  at: string;
+  recipientId: string;
+  recipientName?: string;
+  role?: string;
+  via: Acknowledgement['via'];
+}
+
+export interface RollCallEvent {
+  type: 'roll-call';
+  /** When it was confirmed; unanswered: when it was sent. */
+  at: string;
+  recipientId: string;
+  recipientName?: string;
+  rollCallId: string;
+  status: 'confirmed' | 'unanswered';
+  sentAt: string;
+  confirmedAt?: string;
+  via?: RollCall['via'];
+  channels: Channel[];
+  /** An earlier roll call's confirmation (only the latest is kept). */
+  lastConfirmedAt?: string;
+}
+
+export interface ReceiptEvent {
+  type: 'receipt';
+  /** When the carrier reported it. */
+  at: string;
+  seq: number;
+  recipientId: string;
+  recipientName?: string;
+  channel: Channel;
+  messageId?: string;
+  status: ProviderStatus['status'];
+  /** The carrier's words. */
+  reason?: string;
+  fallback?: ProviderStatus['fallback'];
+  /** Ops recipients told that the recipient was not reached. */
+  opsAlerted?: string[];
+}
+
+export interface OptOutEvent {
+  type: 'opt-out';
+  at: string;
+  seq: number;
+  recipientId: string;
+  recipientName?: string;
+  /** The masked SMS number. */
+  address: string;
+  /** `list`: on the account's opted-out list, not sent; `carrier`: the carrier's receipt said so. */
+  by: 'list' | 'carrier';
+  /** The recipient's email of the same notice went out. */
+  reachedByEmail: boolean;
+  opsAlerted: string[];
+}
+
+export interface DeadLetterEvent {
+  type: 'dead-letter';
+  at: string;
+  seq: number;
+  /** "sms to ramsey-floor", or "topic publication". */
+  what: string;
+  recipientId?: string;
+  channel?: Channel;
+  target?: Publication['target'];
+  attempts: number;
+  error?: string;
+  opsAlerted: string[];
+}
+
+export interface EscalationUndeliverableEvent {
+  type: 'escalation-undeliverable';
+  at: string;
+  seq: number;
+  why: string;
+  opsAlerted: string[];
+}
+
+export type ReportEvent =
+  | ComponentEvent
+  | ServiceEvent
+  | NoticeEvent
+  | DeliveryEvent
+  | AckEvent
+  | RollCallEvent
+  | ReceiptEvent
+  | OptOutEvent
+  | DeadLetterEvent
+  | EscalationUndeliverableEvent;
 
 export interface ReportService {
   serviceId: string;
@@ -133,6 +231,12 @@ export interface AfterActionReport {
     serviceTransitions: number;
     notices: number;
     deliveries: Record<DeliveryStatus, number> & { total: number };
+    acks: number;
+    rollCalls: { confirmed: number; unanswered: number };
+    receipts: Record<ProviderStatus['status'], number>;
+    optOuts: number;
+    deadLetters: number;
+    escalationsUndeliverable: number;
   };
   events: ReportEvent[];
 }
@@ -153,7 +257,18 @@ export class UnknownIncidentError extends Error {
   }
 }
 
-const TYPE_ORDER: Record<ReportEvent['type'], number> = { component: 0, service: 1, notice: 2, delivery: 3 };
+const TYPE_ORDER: Record<ReportEvent['type'], number> = {
+  'roll-call': 0,
+  component: 1,
+  service: 2,
+  notice: 3,
+  'escalation-undeliverable': 4,
+  delivery: 5,
+  'opt-out': 6,
+  'dead-letter': 7,
+  receipt: 8,
+  ack: 9,
+};
 const ROLE_ORDER: Record<ComponentRole, number> = { cause: 0, dependency: 1, concurrent: 2 };
 
 function compareEvents(a: ReportEvent, b: ReportEvent): number {
@@ -169,24 +284,38 @@ function compareEvents(a: ReportEvent, b: ReportEvent): number {
       return a.serviceId.localeCompare((b as ServiceEvent).serviceId);
     case 'notice':
       return a.seq - (b as NoticeEvent).seq;
-    case 'delivery': {
-      const o = b as DeliveryEvent;
+    case 'delivery':
+    case 'receipt': {
+      const o = b as DeliveryEvent | ReceiptEvent;
       return a.seq - o.seq || a.recipientId.localeCompare(o.recipientId) || a.channel.localeCompare(o.channel);
     }
+    case 'opt-out':
+      return a.seq - (b as OptOutEvent).seq || a.recipientId.localeCompare((b as OptOutEvent).recipientId);
+    case 'dead-letter':
+      return a.seq - (b as DeadLetterEvent).seq || a.what.localeCompare((b as DeadLetterEvent).what);
+    case 'escalation-undeliverable':
+      return a.seq - (b as EscalationUndeliverableEvent).seq;
+    case 'ack':
+    case 'roll-call':
+      return a.recipientId.localeCompare((b as AckEvent | RollCallEvent).recipientId);
   }
 }
 
 const minIso = (values: readonly string[]) => values.reduce((m, v) => (Date.parse(v) < Date.parse(m) ? v : m));
 
-export async function buildReport(store: Store, model: Model | undefined, incidentId: string): Promise<AfterActionReport> {
+export async function buildReport(store: Store, config: Model | undefined, incidentId: string): Promise<AfterActionReport> {
   const incident = await store.getIncident(incidentId);
   if (!incident) throw new UnknownIncidentError(incidentId, (await store.listIncidents()).map((i) => i.id));
 
   const serviceIds = Object.keys(incident.services).sort();
-  const [notices, deliveries, serviceHistory] = await Promise.all([
+  const [notices, deliveries, serviceHistory, acks, publications, rollCalls, model] = await Promise.all([
     store.listNotices(incident.id),
     store.listDeliveries(incident.id),
     Promise.all(serviceIds.map((id) => store.listTransitions('service', id))),
+    store.listAcks(incident.id),
+    store.listPublications(incident.id),
+    store.listRollCalls(),
+    config ? rosterModel(config, store) : Promise.resolve(undefined),
   ]);
 
   // Which components matter, and as what (the strongest role wins).
@@ -266,8 +395,10 @@ export async function buildReport(store: Store, model: Model | undefined, incide
     }),
   );
 
-  const events = [...componentEvents, ...serviceEvents, ...noticeEvents, ...deliveryEvents].sort(compareEvents);
+  const evidence = await deliveryEvidence(store, model, incident, notices, deliveries, acks, publications, rollCalls);
+  const events = [...componentEvents, ...serviceEvents, ...noticeEvents, ...deliveryEvents, ...evidence].sort(compareEvents);
   const count = (s: DeliveryStatus) => deliveries.filter((d) => d.status === s).length;
+  const kind = <K extends ReportEvent['type']>(type: K) => evidence.filter((e): e is Extract<ReportEvent, { type: K }> => e.type === type);
   const cause = incident.causeComponentId;
   return {
     incident: defined({
@@ -294,9 +425,137 @@ export async function buildReport(store: Store, model: Model | undefined, incide
       serviceTransitions: serviceEvents.length,
       notices: notices.length,
       deliveries: { total: deliveries.length, sent: count('sent'), pending: count('pending'), failed: count('failed'), 'opted-out': count('opted-out') },
+      acks: kind('ack').length,
+      rollCalls: { confirmed: kind('roll-call').filter((e) => e.status === 'confirmed').length, unanswered: kind('roll-call').filter((e) => e.status === 'unanswered').length },
+      receipts: { delivered: kind('receipt').filter((e) => e.status === 'delivered').length, failed: kind('receipt').filter((e) => e.status === 'failed').length },
+      optOuts: kind('opt-out').length,
+      deadLetters: kind('dead-letter').length,
+      escalationsUndeliverable: kind('escalation-undeliverable').length,
     },
     events,
   };
+}
+
+/**
+ * What the record holds about reaching people beyond the deliveries themselves: acknowledgements,
+ * roll calls, carrier receipts, opt-outs, dead letters and an escalation nobody received, each
+ * with the ops recipients its ops alert was sent to.
+ */
+async function deliveryEvidence(
+  store: Store,
+  model: Model | undefined,
+  incident: Incident,
+  notices: readonly Notice[],
+  deliveries: readonly Delivery[],
+  acks: readonly Acknowledgement[],
+  publications: readonly Publication[],
+  rollCalls: readonly RollCall[],
+): Promise<ReportEvent[]> {
+  const recipient = (id: string) => model?.recipients.find((r) => r.id === id);
+  const recipientName = (id: string) => recipient(id)?.name;
+  const told = new Map<string, Promise<string[]>>();
+  /** The ops recipients an ops alert (by its delivery key) was sent to. */
+  const opsAlerted = (opsId: string) => {
+    if (!told.has(opsId)) told.set(opsId, store.listDeliveries(opsId).then((ds) => [...new Set(ds.filter((d) => d.status === 'sent').map((d) => d.recipientId))].sort()));
+    return told.get(opsId)!;
+  };
+  const events: ReportEvent[] = [];
+
+  for (const a of acks) events.push(defined({ type: 'ack' as const, at: a.at, recipientId: a.recipientId, recipientName: recipientName(a.recipientId), role: recipient(a.recipientId)?.role ?? deliveries.find((d) => d.recipientId === a.recipientId)?.role, via: a.via }));
+
+  const people = new Set([...deliveries.map((d) => d.recipientId), ...acks.map((a) => a.recipientId)]);
+  for (const rc of rollCalls.filter((r) => people.has(r.recipientId)))
+    events.push(
+      defined({
+        type: 'roll-call' as const,
+        at: rc.confirmedAt ?? rc.sentAt,
+        recipientId: rc.recipientId,
+        recipientName: recipientName(rc.recipientId),
+        rollCallId: rc.id,
+        status: rc.confirmedAt ? ('confirmed' as const) : ('unanswered' as const),
+        sentAt: rc.sentAt,
+        confirmedAt: rc.confirmedAt,
+        via: rc.via,
+        channels: rc.channels,
+        lastConfirmedAt: rc.lastConfirmedAt,
+      }),
+    );
+
+  const emailSent = (d: Delivery) => deliveries.some((x) => x.seq === d.seq && x.recipientId === d.recipientId && x.channel === 'email' && x.status === 'sent');
+  for (const d of deliveries) {
+    if (d.provider) {
+      const p = d.provider;
+      events.push(
+        defined({
+          type: 'receipt' as const,
+          at: p.at,
+          seq: d.seq,
+          recipientId: d.recipientId,
+          recipientName: recipientName(d.recipientId),
+          channel: d.channel,
+          messageId: d.messageId,
+          status: p.status,
+          reason: p.reason === undefined ? undefined : redact(p.reason),
+          fallback: p.fallback,
+          opsAlerted: p.fallback === 'ops' ? await opsAlerted(opsItemIds.unreached(d.incidentId, d.seq, d.recipientId)) : undefined,
+        }),
+      );
+      if (p.optedOut) events.push(await optOutEvent(d, 'carrier', p.at));
+    }
+    if (d.status === 'opted-out') events.push(await optOutEvent(d, 'list', d.lastErrorAt ?? d.createdAt));
+    if (d.status === 'failed')
+      events.push(
+        defined({
+          type: 'dead-letter' as const,
+          at: d.lastErrorAt ?? d.createdAt,
+          seq: d.seq,
+          what: `${d.channel} to ${d.recipientId}`,
+          recipientId: d.recipientId,
+          channel: d.channel,
+          attempts: d.attempts,
+          error: d.error === undefined ? undefined : redact(d.error),
+          opsAlerted: await opsAlerted(opsItemIds.deadLetter(d)),
+        }),
+      );
+  }
+  async function optOutEvent(d: Delivery, by: OptOutEvent['by'], at: string): Promise<OptOutEvent> {
+    return defined({
+      type: 'opt-out' as const,
+      at,
+      seq: d.seq,
+      recipientId: d.recipientId,
+      recipientName: recipientName(d.recipientId),
+      address: maskAddress(d.channel, d.address),
+      by,
+      reachedByEmail: emailSent(d),
+      opsAlerted: await opsAlerted(opsItemIds.optOut(d.recipientId, new Date(at))),
+    });
+  }
+
+  for (const p of publications.filter((x) => x.status === 'failed'))
+    events.push(
+      defined({
+        type: 'dead-letter' as const,
+        at: p.lastErrorAt ?? p.createdAt,
+        seq: p.seq,
+        what: `${p.target} publication`,
+        target: p.target,
+        attempts: p.attempts,
+        error: p.error === undefined ? undefined : redact(p.error),
+        opsAlerted: await opsAlerted(opsItemIds.deadLetter({ incidentId: p.incidentId, seq: p.seq, target: p.target })),
+      }),
+    );
+
+  for (const n of notices.filter((x) => x.reason === 'escalated')) {
+    const toLiaisons = deliveries.filter((d) => d.seq === n.seq && d.role === 'fcc-liaison');
+    if (toLiaisons.some((d) => d.status === 'sent' || d.status === 'pending')) continue;
+    const why =
+      toLiaisons.length > 0
+        ? 'every delivery to the FCC liaison failed'
+        : ((model ? escalationUnreachable([], model) : undefined) ?? 'it was routed to no FCC liaison');
+    events.push({ type: 'escalation-undeliverable', at: n.createdAt, seq: n.seq, why, opsAlerted: await opsAlerted(opsItemIds.escalation(incident.id, n.seq)) });
+  }
+  return events;
 }
 
 /** Whom the escalation notice reached: an escalation routed to nobody is reported as such, never as done. */
@@ -355,15 +614,56 @@ function describeEvent(e: ReportEvent): { what: string; detail: string } {
       return { what: `notice ${e.seq}: ${e.phase} (${e.reason})`, detail: '' };
     case 'delivery':
       return {
-        what: `notice ${e.seq} → ${e.recipientName ? `${e.recipientName} (${e.recipientId})` : e.recipientId}, ${e.role}, ${e.channel} ${e.address}`,
+        what: `notice ${e.seq} → ${who(e)}, ${e.role}, ${e.channel} ${e.address}`,
         detail: [e.status, plural(e.attempts, 'attempt'), e.messageId ? `message ${e.messageId}` : '', e.error ? `error: ${e.error}` : ''].filter(Boolean).join(', '),
       };
+    case 'ack':
+      return { what: `acknowledged by ${who(e)}${e.role ? `, ${e.role}` : ''}`, detail: `via ${ACK_VIA[e.via]}` };
+    case 'roll-call':
+      return {
+        what: `roll call ${e.rollCallId} to ${who(e)} (${e.channels.join(', ') || 'no channel'})`,
+        detail:
+          e.status === 'confirmed'
+            ? `confirmed via ${ACK_VIA[e.via ?? 'reply']}; sent ${utc(e.sentAt)} UTC`
+            : `sent ${utc(e.sentAt)} UTC, NOT CONFIRMED${e.lastConfirmedAt ? ` (an earlier one confirmed ${utc(e.lastConfirmedAt)} UTC)` : ''}`,
+      };
+    case 'receipt':
+      return {
+        what: `carrier receipt: notice ${e.seq} → ${who(e)}, ${e.channel}`,
+        detail: [
+          e.status,
+          e.reason ? `"${e.reason}"` : '',
+          e.messageId ? `message ${e.messageId}` : '',
+          e.fallback === 'email' ? 'reached by email instead' : e.fallback === 'ops' ? `NOT REACHED, ops alerted${opsWords(e.opsAlerted ?? [])}` : '',
+        ]
+          .filter(Boolean)
+          .join(', '),
+      };
+    case 'opt-out':
+      return {
+        what: `opted out: ${who(e)}, sms ${e.address}`,
+        detail: [
+          e.by === 'list' ? 'on the opted-out list, not sent' : 'the carrier says the number opted out',
+          e.reachedByEmail ? 'reached by email' : 'NOT REACHED by another channel',
+          `ops alerted${opsWords(e.opsAlerted)}`,
+        ].join(', '),
+      };
+    case 'dead-letter':
+      return { what: `DEAD LETTER: notice ${e.seq} ${e.what}`, detail: [plural(e.attempts, 'attempt'), e.error ? `error: ${e.error}` : '', `ops alerted${opsWords(e.opsAlerted)}`].filter(Boolean).join(', ') };
+    case 'escalation-undeliverable':
+      return { what: `ESCALATION UNDELIVERABLE: notice ${e.seq}`, detail: `${e.why}; ops alerted${opsWords(e.opsAlerted)}` };
   }
 }
 
+const ACK_VIA: Record<Acknowledgement['via'], string> = { reply: 'SMS reply', link: 'email link', cli: 'operator (dialtone ack)' };
+const who = (e: { recipientId: string; recipientName?: string }) => (e.recipientName ? `${e.recipientName} (${e.recipientId})` : e.recipientId);
+const opsWords = (ids: readonly string[]) => (ids.length ? ` (${ids.join(', ')})` : ' (no ops alert sent yet)');
+
 export function toMarkdown(report: AfterActionReport): string {
   const inc = report.incident;
-  const d = report.counts.deliveries;
+  const c = report.counts;
+  const d = c.deliveries;
+  const acks = report.events.filter((e): e is AckEvent => e.type === 'ack');
   const summary: Array<[string, string]> = [
     ['Status', `${inc.status}${inc.certainty ? ` (${inc.certainty})` : ''}`],
     ['Opened (discovered)', `${utc(inc.openedAt)} UTC`],
@@ -378,6 +678,13 @@ export function toMarkdown(report: AfterActionReport): string {
     ],
     ['Notices', String(report.counts.notices)],
     ['Deliveries', `${d.total} (${d.sent} sent, ${d.pending} pending, ${d.failed} failed)`],
+    ['Acknowledged', acks.length ? acks.map((a) => `${who(a)} ${utc(a.at)} UTC via ${ACK_VIA[a.via]}`).join('; ') : 'nobody'],
+    ['Carrier receipts', `${c.receipts.delivered} delivered, ${c.receipts.failed} failed`],
+    [
+      'Delivery problems',
+      `${plural(c.optOuts, 'opt-out')}, ${plural(c.deadLetters, 'dead letter')}, ${plural(c.escalationsUndeliverable, 'undeliverable escalation')}`,
+    ],
+    ['Roll calls of its recipients', `${c.rollCalls.confirmed} confirmed, ${c.rollCalls.unanswered} unanswered`],
   ];
   const lines = [
     `# After-action report: ${inc.id}`,
@@ -395,7 +702,7 @@ export function toMarkdown(report: AfterActionReport): string {
     '',
     `Window: ${utc(report.window.from)} UTC to ${report.window.to ? `${utc(report.window.to)} UTC` : 'now (still open)'}. ` +
       `${plural(report.counts.componentTransitions, 'component transition')}, ${plural(report.counts.serviceTransitions, 'service transition')}, ` +
-      `${plural(report.counts.notices, 'notice')}, ${plural(d.total, 'delivery', 'deliveries')}. Addresses are masked.`,
+      `${plural(report.counts.notices, 'notice')}, ${plural(d.total, 'delivery', 'deliveries')}, ${plural(c.acks, 'acknowledgement')}, ${plural(c.receipts.delivered + c.receipts.failed, 'carrier receipt')}. Addresses are masked.`,
     '',
     ...table(
       ['Time (UTC)', 'Event', 'What', 'Evidence / outcome'],
@@ -432,6 +739,11 @@ export const CSV_COLUMNS = [
   'sent_at',
   'message_id',
   'error',
+  'via',
+  'fallback',
+  'ops_alerted',
+  'ref',
+  'detail',
 ] as const;
 type CsvRow = Partial<Record<(typeof CSV_COLUMNS)[number], string | number>>;
 
@@ -469,6 +781,18 @@ function csvRow(e: ReportEvent): CsvRow {
         message_id: e.messageId,
         error: e.error,
       };
+    case 'ack':
+      return { id: e.recipientId, name: e.recipientName, role: e.role, via: e.via };
+    case 'roll-call':
+      return { id: e.recipientId, name: e.recipientName, status: e.status, sent_at: e.sentAt, via: e.via, ref: e.rollCallId, channel: e.channels.join(' '), detail: e.lastConfirmedAt ? `earlier confirmed ${e.lastConfirmedAt}` : undefined };
+    case 'receipt':
+      return { id: e.recipientId, name: e.recipientName, seq: e.seq, channel: e.channel, status: e.status, message_id: e.messageId, detail: e.reason, fallback: e.fallback, ops_alerted: e.opsAlerted?.join(' ') };
+    case 'opt-out':
+      return { id: e.recipientId, name: e.recipientName, seq: e.seq, channel: 'sms', address: e.address, via: e.by, fallback: e.reachedByEmail ? 'email' : undefined, ops_alerted: e.opsAlerted.join(' ') };
+    case 'dead-letter':
+      return { id: e.recipientId ?? e.target, seq: e.seq, channel: e.channel, attempts: e.attempts, error: e.error, ref: e.what, ops_alerted: e.opsAlerted.join(' ') };
+    case 'escalation-undeliverable':
+      return { seq: e.seq, detail: e.why, ops_alerted: e.opsAlerted.join(' ') };
   }
 }
 

@@ -1,14 +1,14 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { RecipientConfig } from '../config/schema.js';
 import { toE164 } from '../config/phone.js';
 import { mergeRosterWith, parseRecipientWith, type RecipientResult, type RosterView } from './roster-read.js';
 import type { Clock } from '../domain/clock.js';
 import { ackCode } from '../domain/incident.js';
-import { contactKey, maskAddress } from '../domain/mask.js';
+import { maskAddress } from '../domain/mask.js';
 import type { Model } from '../domain/model.js';
 import type { Channel, RollCall, RosterEntry } from '../domain/records.js';
 import { composeSms, SUBJECT_LIMIT, truncate } from '../domain/text.js';
-import { ackLink, ackSignature } from './ack.js';
+import { ackLink } from './ack.js';
 import { newDelivery, sendOne } from './send.js';
 import type { Log } from './log.js';
 import type { DeliveryChannels, Sender, Store } from './ports.js';
@@ -115,7 +115,9 @@ export async function sendRollCall(deps: RollCallDeps, recipient: RecipientConfi
   const now = deps.clock.now();
   const id = rollCallId(recipient.id, now);
   const channels = (['sms', 'email'] as const).filter((c) => recipient.channels[c] !== undefined && (only === undefined || only === c));
-  const rollCall: RollCall = { recipientId: recipient.id, id, code: ackCode(id), channels: [...channels], sentAt: now.toISOString() };
+  const before = (await deps.store.listRollCalls()).find((rc) => rc.recipientId === recipient.id);
+  const lastConfirmedAt = before?.confirmedAt ?? before?.lastConfirmedAt;
+  const rollCall: RollCall = { recipientId: recipient.id, id, code: ackCode(id), channels: [...channels], sentAt: now.toISOString(), ...(lastConfirmedAt ? { lastConfirmedAt } : {}) };
   await deps.store.putRollCall(rollCall);
   const link = deps.linkBase && deps.ackSecret ? ackLink(deps.linkBase, deps.ackSecret, id, recipient.id) : undefined;
   const optOuts = channels.includes('sms') ? (deps.sender as DeliveryChannels).optOuts?.() : undefined;
@@ -140,36 +142,23 @@ export async function sendRollCall(deps: RollCallDeps, recipient: RecipientConfi
   return { rollCall, sends };
 }
 
-export type RollCallResult =
-  | { ok: true; recipientId: string; rollCallId: string; duplicate: boolean }
-  | { ok: false; status: 400 | 401 | 404; error: string };
-
-async function confirm(store: Store, recipientId: string, id: string, via: NonNullable<RollCall['via']>, at: Date): Promise<RollCallResult> {
-  const r = await store.confirmRollCall(recipientId, id, via, at);
-  if (r === 'missing') return { ok: false, status: 404, error: `roll call ${id} is not ${recipientId}'s latest` };
-  return { ok: true, recipientId, rollCallId: id, duplicate: r === 'already' };
+/** A recipient who never confirmed a roll call, and where it stands (`roster verify --report`). */
+export interface UnconfirmedRecipient {
+  recipient: RecipientConfig;
+  /** The latest roll call, when one was sent (never answered). */
+  rollCall?: RollCall;
 }
 
-/** The reply "ACK <code>" from the recipient's own number confirms its latest roll call. */
-export async function rollCallReply(store: Store, recipients: readonly RecipientConfig[], reply: { from: string; text: string }, at: Date): Promise<RollCallResult> {
-  const code = /\bACK\s+([0-9A-F]{4})\b/i.exec(reply.text)?.[1]?.toUpperCase();
-  if (!code) return { ok: false, status: 400, error: 'reply: expected "ACK <code>", e.g. ACK 9A6C' };
-  const senders = new Set(recipients.filter((r) => r.channels.sms !== undefined && contactKey(r.channels.sms) === contactKey(reply.from)).map((r) => r.id));
-  if (senders.size === 0) return { ok: false, status: 404, error: 'reply: the sending number is not on the roster' };
-  const rollCall = (await store.listRollCalls()).find((rc) => senders.has(rc.recipientId) && rc.code === code);
-  if (!rollCall) return { ok: false, status: 404, error: `reply: no roll call of this number has code ${code}` };
-  return confirm(store, rollCall.recipientId, rollCall.id, 'reply', at);
+/** Recipients of the merged roster that never confirmed any roll call, in id order. */
+export function neverConfirmed(recipients: readonly RecipientConfig[], rollCalls: readonly RollCall[]): UnconfirmedRecipient[] {
+  const latest = new Map(rollCalls.map((rc) => [rc.recipientId, rc]));
+  return recipients
+    .filter((r) => {
+      const rc = latest.get(r.id);
+      return !rc?.confirmedAt && !rc?.lastConfirmedAt;
+    })
+    .map((r) => ({ recipient: r, ...(latest.has(r.id) ? { rollCall: latest.get(r.id)! } : {}) }))
+    .sort((a, b) => a.recipient.id.localeCompare(b.recipient.id));
 }
 
-/** A signed link (email), checked in constant time before anything is read: the ack link of ack.ts. */
-export async function rollCallLink(store: Store, secret: string, link: { id: string; recipientId: string; signature: string }, at: Date): Promise<RollCallResult> {
-  const expected = Buffer.from(ackSignature(secret, link.id, link.recipientId));
-  const given = Buffer.from(link.signature);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, status: 401, error: 'roll call link: bad signature' };
-  return confirm(store, link.recipientId, link.id, 'link', at);
-}
-
-/** An operator confirming by hand (a phone call). */
-export function rollCallByOperator(store: Store, recipientId: string, id: string, at: Date): Promise<RollCallResult> {
-  return confirm(store, recipientId, id, 'cli', at);
-}
+export { rollCallByOperator, rollCallLink, rollCallReply, type RollCallResult } from './ack.js';

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readDeliveryLog, type DeliveryLogLine } from '../adapters/local-sender.js';
 import { consoleLog } from '../adapters/console-log.js';
 import { acknowledgeReply } from '../app/ack.js';
+import { rosterModel } from '../app/roster-read.js';
 import { runPollCycle, type CycleReport, type PipelineDeps } from '../app/poll-cycle.js';
 import { SimulatedClock } from '../domain/clock.js';
 import { noticeFields } from '../domain/render.js';
@@ -165,7 +166,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
 
 /** The recipient answers its last SMS with the ack code it carried, as a person would. */
 async function replyAck(recipientId: string, deps: PipelineDeps, deliveryLog: string): Promise<string> {
-  const recipient = deps.model.recipients.find((r) => r.id === recipientId);
+  const recipient = (await rosterModel(deps.model, deps.store)).recipients.find((r) => r.id === recipientId);
   const code = readDeliveryLog(deliveryLog)
     .filter((d) => d.recipientId === recipientId && d.channel === 'sms')
     .map((d) => /\bAck ([0-9A-F]{4})\b/.exec(d.text)?.[1])

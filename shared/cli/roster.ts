@@ -8,7 +8,7 @@ import { AwsDeliveryChannels } from '../adapters/delivery-channels.js';
 import { LocalDeliveryLog } from '../adapters/local-sender.js';
 import type { DeliveryChannels, Store } from '../app/ports.js';
 import { priorityOf } from '../app/deliver.js';
-import { parseRecipient, readRoster, rollCallByOperator, rollCallReply, sendRollCall, type RosterView } from '../app/roster.js';
+import { neverConfirmed, parseRecipient, readRoster, rollCallByOperator, rollCallReply, sendRollCall, type RosterView } from '../app/roster.js';
 import { readDeliveryEnv } from '../config/delivery-env.js';
 import type { RecipientConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../domain/clock.js';
@@ -30,6 +30,7 @@ import { loadModelConfig, openStore, type StoreOptions } from './store-access.js
  *   roster verify ID [--channel sms|email]             send a roll call (test message, own ack code)
  *   roster verify ID --reply "ACK 1A2B" [--from NUM]   record the recipient's reply
  *   roster verify ID --confirm RC-…                    record a confirmation by hand (a phone call)
+ *   roster verify --report [--json]                    who on the roster never confirmed a roll call
  *
  * Phone numbers are parsed with libphonenumber-js and stored in E.164; output masks every address.
  */
@@ -57,7 +58,8 @@ function masked(r: RecipientConfig): { sms?: string; email?: string } {
 
 function verification(rc: RollCall | undefined): string {
   if (!rc) return 'never verified';
-  return rc.confirmedAt ? `confirmed ${rc.confirmedAt} (${rc.via ?? 'reply'})` : `roll call ${rc.id} sent ${rc.sentAt}, no reply yet`;
+  if (rc.confirmedAt) return `confirmed ${rc.confirmedAt} (${rc.via ?? 'reply'})`;
+  return `roll call ${rc.id} sent ${rc.sentAt}, no reply yet${rc.lastConfirmedAt ? ` (an earlier one confirmed ${rc.lastConfirmedAt})` : ''}`;
 }
 
 export function registerRosterCommand(program: Command, out: (line: string) => void, env: RosterCommandEnv): Command {
@@ -175,18 +177,30 @@ export function registerRosterCommand(program: Command, out: (line: string) => v
     });
 
   common(roster.command('verify'))
-    .description('send a roll call (a test message with its own ack code) and record the reply or ack')
-    .argument('<id>')
+    .description('send a roll call (a test message with its own ack code) and record the reply or ack; --report: who never confirmed one')
+    .argument('[id]')
+    .option('--report', 'list the roster recipients (config plus DynamoDB) that never confirmed a roll call')
+    .option('--json', 'with --report: JSON instead of lines')
     .addOption(new Option('--channel <channel>', 'only this channel').choices(['sms', 'email']))
     .option('--reply <text>', 'record a reply to the roll call, e.g. "ACK 1A2B" (from the recipient\'s SMS number unless --from)')
     .option('--from <number>', 'the number the reply came from')
     .option('--confirm <rollCallId>', 'record a confirmation by hand (e.g. the recipient called back)')
     .option('--out <file>', 'local delivery log the roll call is written to', '.dialtone/deliveries.jsonl')
-    .action(async (id: string, o: Common & { channel?: 'sms' | 'email'; reply?: string; from?: string; confirm?: string; out: string }) => {
+    .action(async (id: string | undefined, o: Common & { channel?: 'sms' | 'email'; reply?: string; from?: string; confirm?: string; out: string; report?: boolean; json?: boolean }) => {
+      if (o.report === true ? id !== undefined : id === undefined) {
+        err(o.report ? 'dialtone roster verify --report takes no recipient id' : 'dialtone roster verify: name the recipient (or give --report)');
+        env.setExitCode(2);
+        return;
+      }
       const ctx = await open(o);
       if (!ctx) return;
       try {
         const view = await readRoster(ctx.model, ctx.store);
+        if (o.report) {
+          printUnconfirmed(view, await ctx.store.listRollCalls(), o.json === true, out);
+          return;
+        }
+        if (id === undefined) return;
         const recipient = view.recipients.find((r) => r.id === id);
         if (!recipient) {
           err(`dialtone roster verify: no recipient "${id}" on the roster`);
@@ -246,6 +260,25 @@ function awsSender(model: Model, env: RosterCommandEnv): DeliveryChannels {
     env: deliveryEnv,
     directory: model,
   });
+}
+
+function printUnconfirmed(view: RosterView, rollCalls: readonly RollCall[], json: boolean, out: (line: string) => void): void {
+  const rows = neverConfirmed(view.recipients, rollCalls).map(({ recipient: r, rollCall }) => ({
+    id: r.id,
+    name: r.name,
+    role: r.role,
+    source: view.source.get(r.id) ?? 'config',
+    ...masked(r),
+    ...(rollCall ? { rollCall: { id: rollCall.id, code: rollCall.code, sentAt: rollCall.sentAt, channels: rollCall.channels } } : {}),
+  }));
+  if (json) {
+    out(JSON.stringify({ roster: view.recipients.length, neverConfirmed: rows }, null, 2));
+    return;
+  }
+  out(`roll calls: ${rows.length} of ${view.recipients.length} roster recipient(s) never confirmed one`);
+  for (const r of rows)
+    out(`  ${r.id}  ${r.role}  ${r.source}  ${r.rollCall ? `roll call ${r.rollCall.id} sent ${r.rollCall.sentAt} (${r.rollCall.channels.join(', ') || 'no channel'}), no reply` : 'no roll call sent'}`);
+  if (rows.length > 0) out('send one with: dialtone roster verify ID');
 }
 
 function printRoster(view: RosterView, rollCalls: ReadonlyMap<string, RollCall>, model: Model, json: boolean, out: (line: string) => void): void {

@@ -217,13 +217,30 @@ export function renderBundle(parts: readonly BundlePart[], channel: Channel, mod
 
 /**
  * What ops hears about deliveries: a number opted out of SMS (the recipient is reached by email,
- * or not at all), or a delivery / publication that failed its last attempt (a dead letter).
+ * or not at all), a delivery / publication that failed its last attempt (a dead letter), an
+ * escalation no FCC liaison can receive, or an SMS the carrier could not deliver to a recipient
+ * left with no other channel (`undelivered`, from the delivery receipts).
  * `id` is the delivery key's incidentId of the ops alert (its record), so each is told once.
  */
 export type OpsItem =
   | { kind: 'opted-out'; id: string; recipientId: string; recipientName: string; maskedPhone: string; otherChannel: boolean; at: string }
   | { kind: 'dead-letter'; id: string; what: string; error: string; attempts: number; at: string }
-  | { kind: 'escalation-undeliverable'; id: string; incidentId: string; why: string; at: string };
+  | { kind: 'escalation-undeliverable'; id: string; incidentId: string; why: string; at: string }
+  | { kind: 'undelivered'; id: string; recipientId: string; recipientName: string; maskedPhone: string; what: string; reason: string; at: string };
+
+/**
+ * The delivery keys (incidentId) of ops items: one place, so the delivery path raises each once
+ * and the after-action report finds who in ops was told.
+ */
+export const opsItemIds = {
+  /** A delivery (recipient and channel) or a publication (target) failed for good. */
+  deadLetter: (w: { incidentId: string; seq: number; recipientId?: string; channel?: string; target?: string }) =>
+    `OPS-DEAD-${w.incidentId}-${w.seq}-${w.target ?? `${w.recipientId}-${w.channel}`}`,
+  /** Once a day per recipient (UTC day of `at`). */
+  optOut: (recipientId: string, at: Date) => `OPS-OPTOUT-${recipientId}-${at.toISOString().slice(0, 10).replaceAll('-', '')}`,
+  escalation: (incidentId: string, seq: number) => `OPS-ESC-${incidentId}-${seq}`,
+  unreached: (incidentId: string, seq: number, recipientId: string) => `OPS-UNREACHED-${incidentId}-${seq}-${recipientId}`,
+};
 
 function opsLine(item: OpsItem, long: boolean): string {
   if (item.kind === 'opted-out') {
@@ -232,6 +249,10 @@ function opsLine(item: OpsItem, long: boolean): string {
       ? `${item.recipientName} (${item.recipientId}): SMS number ${item.maskedPhone} is opted out (it replied STOP), so SNS drops every SMS to it; ${fate}. Ask them to reply START, or opt the number in (aws sns opt-in-phone-number, once every 30 days).`
       : `${item.recipientId} SMS opted out, ${item.otherChannel ? 'email used' : 'NOT REACHED'}`;
   }
+  if (item.kind === 'undelivered')
+    return long
+      ? `NOT REACHED: ${item.recipientName} (${item.recipientId}): the carrier could not deliver the SMS of ${item.what} to ${item.maskedPhone} (${item.reason}), and no other channel reached them. Call them, and fix the number or add an email address.`
+      : `${item.recipientId} NOT REACHED (carrier: ${item.reason})`;
   if (item.kind === 'escalation-undeliverable')
     return long
       ? `ESCALATION UNDELIVERABLE: ${item.incidentId} met the escalation policy, but ${item.why}. Tell the FCC liaison by hand and fix the roster.`
@@ -260,14 +281,28 @@ export function renderOpsItems(items: readonly OpsItem[], channel: Channel): Ren
           { text: 'Tell the FCC liaison by hand.', optional: true },
         ]),
       };
+    if (single?.kind === 'undelivered')
+      return {
+        text: composeSms([
+          { text: `dialtone OPS: ${single.recipientName} NOT REACHED: SMS of ${single.what} failed at the carrier, no other channel.` },
+          { text: `Carrier: ${single.reason}.`, optional: true },
+          { text: 'Call them.', optional: true },
+        ]),
+      };
     if (single?.kind === 'dead-letter')
       return { text: composeSms([{ text: `dialtone OPS: DEAD LETTER ${single.what}, ${single.attempts} attempts.` }, { text: `Error: ${single.error}`, optional: true }]) };
     return { text: fitList(`dialtone OPS: ${items.length} delivery problems:`, items.map((i) => opsLine(i, false)), ['Details by email.'], '') };
   }
   const dead = items.filter((i) => i.kind === 'dead-letter').length;
   const undeliverable = items.filter((i) => i.kind === 'escalation-undeliverable').length;
-  const optedOut = items.length - dead - undeliverable;
-  const what = [undeliverable ? plural(undeliverable, 'undeliverable escalation') : '', dead ? plural(dead, 'dead letter') : '', optedOut ? plural(optedOut, 'opted-out number') : '']
+  const unreached = items.filter((i) => i.kind === 'undelivered').length;
+  const optedOut = items.length - dead - undeliverable - unreached;
+  const what = [
+    undeliverable ? plural(undeliverable, 'undeliverable escalation') : '',
+    unreached ? `${plural(unreached, 'recipient')} not reached` : '',
+    dead ? plural(dead, 'dead letter') : '',
+    optedOut ? plural(optedOut, 'opted-out number') : '',
+  ]
     .filter(Boolean)
     .join(', ');
   const subject = truncate(`[dialtone] OPS: ${what}`, SUBJECT_LIMIT);

@@ -63,7 +63,7 @@ export type Certainty = 'suspected' | 'confirmed';
  * Why a message went out: its notice's reason, an ops alert's (a monitor blind or restored, a
  * suspected egress problem or its end, an opted-out number, a dead letter), or a roll call.
  */
-export type DeliveryReason = NoticeReason | 'monitor-blind' | 'monitor-restored' | 'egress-suspected' | 'egress-restored' | 'ingest-suspected' | 'ingest-restored' | 'opted-out' | 'dead-letter' | 'escalation-undeliverable' | 'roll-call';
+export type DeliveryReason = NoticeReason | 'monitor-blind' | 'monitor-restored' | 'egress-suspected' | 'egress-restored' | 'ingest-suspected' | 'ingest-restored' | 'opted-out' | 'dead-letter' | 'escalation-undeliverable' | 'undelivered' | 'roll-call';
 
 export interface AffectedService {
   state: ServiceState;
@@ -196,6 +196,14 @@ export interface ProviderStatus {
   reason?: string;
   /** When the provider reported it. */
   at: string;
+  /** The carrier's words say the number opted out (replied STOP). */
+  optedOut?: true;
+  /**
+   * A failed SMS of a notice, and what followed (shared/app/delivery-status.ts): `email`: the
+   * recipient was reached on its email (the notice's own email, or one sent now in its place);
+   * `ops`: no channel was left and ops was alerted.
+   */
+  fallback?: 'email' | 'ops';
 }
 
 /** Once-per-notice publications for other systems: the incident SNS topic and EventBridge events. */
@@ -236,6 +244,8 @@ export interface RollCall {
   sentAt: string;
   confirmedAt?: string;
   via?: 'reply' | 'link' | 'cli';
+  /** Only the latest roll call is kept: an earlier one's confirmation, carried forward (`roster verify --report`). */
+  lastConfirmedAt?: string;
 }
 
 /** An agency saying "we know": stops reminders to it, and counts against no-ack escalation. */

@@ -117,6 +117,8 @@ function permissionsConfig(origin: string): MonitoringConfig {
       ...base.services,
       { id: 'wright', name: 'Wright County 911', kind: 'psap', fips: '27171', state: 'MN', dependsOn: [{ component: 'aws-ec2-use1', effect: { degraded: 'Down', partial_outage: 'Down', major_outage: 'Down' } }], neighbours: ['anoka'] },
     ],
+    // ops is paged by SMS too: the receipt of an SMS nobody else can receive alerts ops on both channels
+    recipients: [...base.recipients, { id: 'ops-pager', name: 'Ops pager', role: 'ops', channels: { sms: '+16125550190' } }],
     // the carrier's selective routers are upgraded 00:50–01:10: the sweep opens and closes it
     maintenance: [{ id: 'sr-upgrade', components: ['sr'], start: '2026-09-29T00:50', durationMinutes: 20, notify: true }],
   };
@@ -371,6 +373,11 @@ describe('permissions derived from behaviour', () => {
     outcomes.ackForged = await invoke('acks', linkEvent('0'.repeat(signature!.length), 'POST'));
     const reply = { originationNumber: '+16125550111', destinationNumber: '+18335550100', messageBody: `ACK ${ackCode(incident.id)}`, inboundMessageId: 'in-1' };
     outcomes.ackReply = await invoke('acks', { Records: [{ EventSource: 'aws:sns', Sns: { MessageId: 'n-1', Message: JSON.stringify(reply) } }] });
+    // acks: a roll call (dialtone roster verify) answered by SMS reply
+    const rollCallId = 'RC-20260929T001300Z-00a1b2';
+    await store.putRollCall({ recipientId: 'hennepin-floor', id: rollCallId, code: ackCode(rollCallId), channels: ['sms'], sentAt: new Date(T0 + 13 * minute).toISOString() });
+    const rollCallReply = { ...reply, messageBody: `ACK ${ackCode(rollCallId)}`, inboundMessageId: 'in-2' };
+    outcomes.rollCallReply = await invoke('acks', { Records: [{ EventSource: 'aws:sns', Sns: { MessageId: 'n-2', Message: JSON.stringify(rollCallReply) } }] });
 
     // api: status, the incident list, one incident, its report and CAP, an unknown one
     const get = (routeKey: string, pathParameters?: Record<string, string>, queryStringParameters?: Record<string, string>) => invoke('api', { routeKey, pathParameters, queryStringParameters });
@@ -385,7 +392,10 @@ describe('permissions derived from behaviour', () => {
 
     // delivery-status: one SMS delivered, one not, a message id we never sent, and a pointer
     // item an older version wrote for a delivery
-    const [first, second] = smsSent;
+    // the one not delivered is a notice's SMS to a recipient with no email: its receipt alerts ops
+    const smsOnly = new Set(config.recipients.filter((r) => r.role !== 'ops' && r.channels.sms && !r.channels.email).map((r) => r.channels.sms));
+    const first = smsSent[0];
+    const second = smsSent.find((m) => m !== first && smsOnly.has(m.phone));
     const legacy = (await store.listDeliveries(incident.id)).find((d) => d.channel === 'sms')!;
     await DynamoDBDocumentClient.from(db.client).send(
       new PutCommand({
@@ -465,6 +475,7 @@ describe('permissions derived from behaviour', () => {
     expect(o.ackLink).toMatchObject({ statusCode: 200 });
     expect(o.ackForged).toMatchObject({ statusCode: 401 });
     expect(o.ackReply).toMatchObject({ acknowledged: 1 });
+    expect(o.rollCallReply).toMatchObject({ rollCalls: 1 });
     expect(outcomes.api).toEqual([200, 200, 200, 200, 200, 404]);
     expect(o.statuses).toMatchObject({ received: 4, unknown: 1, undelivered: 1 });
     expect(o.statuses!.updated).toBeGreaterThanOrEqual(3);

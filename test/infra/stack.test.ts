@@ -157,7 +157,8 @@ describe('one region (default)', () => {
           DIALTONE_ACK_SECRET: ackSecret,
         });
       expect(env('acks')).toEqual({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'dialtone-acks', TABLE_NAME: 'dialtone-state', DIALTONE_ACK_SECRET: ackSecret });
-      expect(env('delivery-status')).toEqual({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'dialtone-delivery-status', TABLE_NAME: 'dialtone-state' });
+      // delivery-status makes a failed SMS good by email or tells ops: the delivery channels, no topic, bus or lease
+      expect(env('delivery-status')).toEqual({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'dialtone-delivery-status', TABLE_NAME: 'dialtone-state', SMS_ORIGINATION_NUMBER: '+18335550100' });
       expect(env('api')).toEqual({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'dialtone-api', TABLE_NAME: 'dialtone-state' });
       expect(JSON.stringify(app.toJSON())).not.toContain('DIALTONE_CONFIG_JSON');
     });
@@ -180,8 +181,8 @@ describe('one region (default)', () => {
         const code = fs.readFileSync(f, 'utf8');
         return code.includes('psap-hennepin') && code.includes('vendor-ng911-routing');
       });
-      // every function but delivery-status (it matches statuses to deliveries by message id)
-      expect(withConfig.length).toBe(Object.keys(s.built.stack.functions).length - 1);
+      // every function
+      expect(withConfig.length).toBe(Object.keys(s.built.stack.functions).length);
     });
   });
 
@@ -273,10 +274,13 @@ describe('one region (default)', () => {
       expect(actionsOf(policy('api'))).toEqual(sorted(table, logs));
       // ingest delivers through the pipeline's channels (opt-outs, topic, events); invoked synchronously: no DLQ
       expect(actionsOf(policy('ingest'))).toEqual(sorted(table, write, sms, logs));
-      // acks: the incident (GetItem), the ack once (PutItem), open incidents by code (Query); SNS failures to the DLQ
-      expect(actionsOf(policy('acks'))).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], logs, dlq));
-      // delivery-status: find the delivery by message id (Query gsi1, an older pointer by GetItem), record the provider's outcome
-      expect(actionsOf(policy('delivery-status'))).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], logs, dlq));
+      // acks: the incident (GetItem), the ack once (PutItem), open incidents by code and the roster (Query), a roll call confirmed (UpdateItem); SNS failures to the DLQ
+      expect(actionsOf(policy('acks'))).toEqual(sorted(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], logs, dlq));
+      // delivery-status: find the delivery by message id (Query gsi1, an older pointer by GetItem), record the provider's outcome;
+      // a failed SMS: the roster and the incident's deliveries (Query), a fallback email or ops alert claimed (UpdateItem) and
+      // recorded (BatchWriteItem), sent by SMS (with the opt-out check) or email; no topic, no bus
+      const smsOnly = sms.filter((a) => a.startsWith('sns:'));
+      expect(actionsOf(policy('delivery-status'))).toEqual(sorted(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], smsOnly, logs, dlq));
     });
 
     test('nothing reads secrets unless a source needs one; nothing sends email without an SES identity', () => {
@@ -288,7 +292,7 @@ describe('one region (default)', () => {
         for (const banned of ['dynamodb:Scan', 'dynamodb:*', '*', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'dynamodb:TransactWriteItems', 'kms:*', 'sns:*'])
           expect(all).not.toContain(banned);
         // batch writes only where deliveries are recorded
-        if (['api', 'acks', 'delivery-status'].includes(name)) expect(all).not.toContain('dynamodb:BatchWriteItem');
+        if (['api', 'acks'].includes(name)) expect(all).not.toContain('dynamodb:BatchWriteItem');
         expect(policy(name).every((st) => st.Effect === 'Allow')).toBe(true);
       }
     });
@@ -304,21 +308,21 @@ describe('one region (default)', () => {
       expect(events.Resource).toEqual({ 'Fn::GetAtt': [s.built.stack.getLogicalId(s.built.stack.eventBus.node.defaultChild as never), 'Arn'] });
     });
 
-    test('acks: GetItem and PutItem on the table, Query on gsi1 only; nothing else on the table, no SNS, no secret reads', () => {
+    test('acks: GetItem, PutItem and UpdateItem on the table, Query on the table (roster, roll calls) and gsi1; no SNS, no secret reads', () => {
       const st = policy('acks');
       const items = st.find((x) => x.Sid === 'StateTableItems')!;
-      expect(asArray(items.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+      expect(asArray(items.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
       expect(items.Resource).toEqual(tableArn);
       const query = st.find((x) => x.Sid === 'StateTableQuery')!;
       expect(query.Action).toBe('dynamodb:Query');
-      expect(query.Resource).toEqual({ 'Fn::Join': ['', [...tableArn['Fn::Join'][1].slice(0, -1), `:table/dialtone-state/index/${TABLE_KEYS.gsi1.indexName}`]] });
+      expect(query.Resource).toEqual([tableArn, { 'Fn::Join': ['', [...tableArn['Fn::Join'][1].slice(0, -1), `:table/dialtone-state/index/${TABLE_KEYS.gsi1.indexName}`]] }]);
       expect(actionsOf(st).filter((a) => a.startsWith('sns:') || a.startsWith('secretsmanager:') || a.startsWith('kms:'))).toEqual([]);
     });
 
-    test('delivery-status: GetItem and UpdateItem on the table, Query on gsi1 only (a delivery by its message id)', () => {
+    test('delivery-status: GetItem, UpdateItem and BatchWriteItem on the table, Query on the table (roster, deliveries) and gsi1 (a delivery by its message id)', () => {
       const st = policy('delivery-status');
-      expect(asArray(st.find((x) => x.Sid === 'StateTableItems')!.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
-      expect(st.find((x) => x.Sid === 'StateTableQuery')!.Resource).toEqual({ 'Fn::Join': ['', [...tableArn['Fn::Join'][1].slice(0, -1), `:table/dialtone-state/index/${TABLE_KEYS.gsi1.indexName}`]] });
+      expect(asArray(st.find((x) => x.Sid === 'StateTableItems')!.Action).sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      expect(st.find((x) => x.Sid === 'StateTableQuery')!.Resource).toEqual([tableArn, { 'Fn::Join': ['', [...tableArn['Fn::Join'][1].slice(0, -1), `:table/dialtone-state/index/${TABLE_KEYS.gsi1.indexName}`]] }]);
     });
 
     test('SMS: sns:Publish and the opt-out check on "*" (no resource type) but only in the stack region', () => {

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createAcksHandler, type InboundSmsResult } from '../../functions/acks/handler.js';
 import { ackLink } from '../../shared/app/ack.js';
+import { sendRollCall } from '../../shared/app/roster.js';
 import type { Log } from '../../shared/app/log.js';
 import { runPollCycle } from '../../shared/app/poll-cycle.js';
 import { ackCode } from '../../shared/domain/incident.js';
@@ -119,13 +120,13 @@ describe('functions/acks handler on the embedded store', () => {
 
   test('an inbound SMS "ACK <code>" from a roster number is recorded', async () => {
     const r = (await handler(smsEvent('+16515550198', `ACK ${ackCode(incident.id)}`))) as InboundSmsResult;
-    expect(r).toEqual({ messages: 1, acknowledged: 1, duplicates: 0, ignored: 0 });
+    expect(r).toEqual({ messages: 1, acknowledged: 1, rollCalls: 0, duplicates: 0, ignored: 0 });
     expect(await p.store.listAcks(incident.id)).toEqual([expect.objectContaining({ incidentId: incident.id, recipientId: 'ramsey-floor', via: 'reply' })]);
   });
 
   test('an inbound SMS from an unknown number is ignored with a masked log line, no throw', async () => {
     const r = (await handler(smsEvent('+19995550000', `ACK ${ackCode(incident.id)}`))) as InboundSmsResult;
-    expect(r).toEqual({ messages: 1, acknowledged: 0, duplicates: 0, ignored: 1 });
+    expect(r).toEqual({ messages: 1, acknowledged: 0, rollCalls: 0, duplicates: 0, ignored: 1 });
     expect(await p.store.listAcks(incident.id)).toEqual([]);
     const line = rec.lines.find((l) => l.message.includes('not an acknowledgement'))!;
     expect(line.extra).toMatchObject({ status: 404, reason: expect.stringMatching(/not on the roster/) });
@@ -138,5 +139,71 @@ describe('functions/acks handler on the embedded store', () => {
     expect(await handler(junk)).toMatchObject({ messages: 1, ignored: 1 });
     expect(JSON.stringify(rec.lines)).not.toContain('who is this');
     expect(await p.store.listAcks(incident.id)).toEqual([]);
+  });
+});
+
+describe('functions/acks handler: a recipient added with `roster add` (DynamoDB roster) answers like a config one', () => {
+  let p: Pipeline;
+  let incident: Incident;
+  let handler: ReturnType<typeof createAcksHandler>;
+  const SUPERVISOR = { id: 'ramsey-sup', name: 'Ramsey supervisor', role: 'psap', psap: 'ramsey', jurisdictions: { fips: [], states: [] }, channels: { sms: '+16515550177', email: 'sup@ramsey.example' } };
+
+  beforeEach(async () => {
+    p = await startTestPipeline(testConfig());
+    await p.store.putRosterEntry({ id: SUPERVISOR.id, recipient: SUPERVISOR, updatedAt: p.clock.now().toISOString() });
+    await runPollCycle(p.deps);
+    p.upstream.set('routing', 'major_outage');
+    for (let i = 0; i < 2; i++) {
+      p.clock.advance(minute);
+      await runPollCycle(p.deps);
+    }
+    incident = (await p.store.listOpenIncidents())[0]!;
+    // The config-only model, as the Lambda builds it: the roster is read from the store.
+    handler = createAcksHandler({ store: p.store, model: p.deps.model, clock: p.clock, log: recordingLog().log, ackSecret: SECRET });
+  });
+  afterEach(() => p.stop());
+
+  const post = async (link: string, method = 'POST') => {
+    const [, , id, recipient, signature] = new URL(link).pathname.split('/').map(decodeURIComponent);
+    return (await handler(linkEvent(id!, recipient!, signature!, method))) as APIGatewayProxyStructuredResultV2;
+  };
+
+  test('it was alerted, and acknowledges by SMS reply', async () => {
+    expect(p.sender.sent.filter((d) => d.recipientId === SUPERVISOR.id && d.incidentId === incident.id).map((d) => d.channel).sort()).toEqual(['email', 'sms']);
+    const r = (await handler(smsEvent('+1 651 555 0177', `ACK ${ackCode(incident.id)}`))) as InboundSmsResult;
+    expect(r).toEqual({ messages: 1, acknowledged: 1, rollCalls: 0, duplicates: 0, ignored: 0 });
+    expect(await p.store.listAcks(incident.id)).toEqual([{ incidentId: incident.id, recipientId: SUPERVISOR.id, at: p.clock.now().toISOString(), via: 'reply' }]);
+  });
+
+  test('it acknowledges by the signed link in its email', async () => {
+    const r = await post(ackLink('https://ack.example', SECRET, incident.id, SUPERVISOR.id));
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toContain(`Acknowledged: ${incident.id} for Ramsey supervisor.`);
+    expect(await p.store.listAcks(incident.id)).toEqual([expect.objectContaining({ recipientId: SUPERVISOR.id, via: 'link' })]);
+  });
+
+  test('its roll call is confirmed by an SMS reply, and recorded once', async () => {
+    const { rollCall } = await sendRollCall({ store: p.store, sender: p.sender, clock: p.clock, log: recordingLog().log }, SUPERVISOR as never);
+    p.clock.advance(minute);
+    const r = (await handler(smsEvent('+16515550177', `ack ${rollCall.code}`))) as InboundSmsResult;
+    expect(r).toEqual({ messages: 1, acknowledged: 0, rollCalls: 1, duplicates: 0, ignored: 0 });
+    expect(await handler(smsEvent('+16515550177', `ACK ${rollCall.code}`))).toMatchObject({ rollCalls: 0, duplicates: 1 });
+    expect((await p.store.listRollCalls()).find((rc) => rc.recipientId === SUPERVISOR.id)).toMatchObject({ id: rollCall.id, confirmedAt: p.clock.now().toISOString(), via: 'reply' });
+    // a roll-call reply is not an acknowledgement of the outage
+    expect(await p.store.listAcks(incident.id)).toEqual([]);
+  });
+
+  test('its roll call is confirmed by the signed link (GET shows a button, POST records)', async () => {
+    const { rollCall } = await sendRollCall({ store: p.store, sender: p.sender, clock: p.clock, log: recordingLog().log, linkBase: 'https://ack.example', ackSecret: SECRET }, SUPERVISOR as never);
+    const email = p.sender.sent.find((d) => d.incidentId === rollCall.id && d.channel === 'email')!;
+    const link = /https:\/\/ack\.example\/ack\/\S+/.exec(email.text)![0];
+    const page = await post(link, 'GET');
+    expect(page.body).toContain(`roll call ${rollCall.id}`);
+    expect((await p.store.listRollCalls())[0]!.confirmedAt).toBeUndefined();
+    const r = await post(link);
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toContain(`Confirmed: roll call ${rollCall.id}`);
+    expect((await p.store.listRollCalls()).find((rc) => rc.recipientId === SUPERVISOR.id)).toMatchObject({ confirmedAt: p.clock.now().toISOString(), via: 'link' });
+    expect((await post(ackLink('https://ack.example', 'wrong', rollCall.id, SUPERVISOR.id))).statusCode).toBe(401);
   });
 });

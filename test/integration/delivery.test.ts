@@ -415,6 +415,81 @@ describe('delivery on the embedded store', () => {
       expect(log.lines.some((l) => l.message === 'SMS not delivered by the carrier')).toBe(true);
     });
 
+    describe('a failed SMS reaches the recipient on its email, or ops hears it reached nobody', () => {
+      const SUP = { id: 'anoka-sup', name: 'Anoka supervisor', role: 'psap', psap: 'anoka', jurisdictions: { fips: [], states: [] }, channels: { sms: '+17635550150' } };
+      const alert = async () => {
+        await p.store.putRosterEntry({ id: SUP.id, recipient: SUP, updatedAt: p.clock.now().toISOString() });
+        await cycle(0);
+        p.upstream.set('routing', 'major_outage');
+        await cycle();
+        await cycle();
+        const incident = (await p.store.listOpenIncidents())[0]!.id;
+        const smsOf = (recipientId: string) => {
+          const d = p.sender.sent.find((x) => x.recipientId === recipientId && x.channel === 'sms' && x.incidentId === incident)!;
+          return { delivery: d, messageId: `m-${p.sender.sent.indexOf(d) + 1}` };
+        };
+        return { incident, smsOf };
+      };
+      const handler = () => createDeliveryStatusHandler({ store: p.store, log: silentLog, fallback: { model: p.deps.model, sender: channels, clock: p.clock } });
+      const record = async (incident: string, recipientId: string, channel = 'sms') => (await p.store.listDeliveries(incident)).find((d) => d.recipientId === recipientId && d.channel === channel);
+
+      test('the receipt lands on the record (carrier status, words, time); a recipient whose email already went is reached: nothing more is sent', async () => {
+        const { incident, smsOf } = await alert();
+        const before = p.sender.sent.length;
+        const r = await handler()(logsEvent([status(smsOf('ramsey-floor').messageId, false, 'Phone is currently unreachable/unavailable')]));
+        expect(r).toMatchObject({ received: 1, updated: 1, undelivered: 1 });
+        expect(await record(incident, 'ramsey-floor')).toMatchObject({
+          status: 'sent',
+          provider: { status: 'failed', reason: 'Phone is currently unreachable/unavailable', at: '2026-09-29T00:03:04.250Z', fallback: 'email' },
+        });
+        expect((await record(incident, 'ramsey-floor', 'email'))!.status).toBe('sent');
+        expect(p.sender.sent.length).toBe(before);
+      });
+
+      test('no other channel: ops is alerted (NOT REACHED), once, however often the receipt comes', async () => {
+        const { incident, smsOf } = await alert();
+        const failed = status(smsOf('anoka-floor').messageId, false, 'Unknown error attempting to reach phone');
+        const r = await handler()(logsEvent([failed]));
+        expect(r.opsItems).toEqual([`OPS-UNREACHED-${incident}-1-anoka-floor`]);
+        expect((await record(incident, 'anoka-floor'))!.provider).toMatchObject({ status: 'failed', fallback: 'ops' });
+        const ops = p.sender.sent.filter((d) => d.recipientId === 'ops');
+        expect(ops).toHaveLength(1);
+        expect(ops[0]).toMatchObject({ channel: 'email', incidentId: `OPS-UNREACHED-${incident}-1-anoka-floor`, subject: '[dialtone] OPS: 1 recipient not reached' });
+        expect(ops[0]!.text).toContain(`NOT REACHED: Anoka floor (anoka-floor): the carrier could not deliver the SMS of ${incident} notice 1 to +1******0187 (Unknown error attempting to reach phone)`);
+        expect(ops[0]!.text).not.toMatch(/7635550187/);
+        // the subscription retries, or the carrier reports twice: ops is not told again
+        await handler()(logsEvent([failed]));
+        expect(p.sender.sent.filter((d) => d.recipientId === 'ops')).toHaveLength(1);
+      });
+
+      test('a roster recipient given an email since the alert gets the SMS\'s words by email, once', async () => {
+        const { incident, smsOf } = await alert();
+        const sms = smsOf(SUP.id);
+        await p.store.putRosterEntry({ id: SUP.id, recipient: { ...SUP, channels: { ...SUP.channels, email: 'sup@anoka.example' } }, updatedAt: p.clock.now().toISOString() });
+        const r = await handler()(logsEvent([status(sms.messageId, false, 'Phone carrier has blocked this message')]));
+        expect(r).toMatchObject({ fallbackEmails: 1 });
+        const email = p.sender.sent.filter((d) => d.recipientId === SUP.id && d.channel === 'email');
+        expect(email).toHaveLength(1);
+        expect(email[0]).toMatchObject({ incidentId: incident, seq: 1, address: 'sup@anoka.example', subject: `[dialtone] ${incident}: our text to you was not delivered` });
+        expect(email[0]!.text).toContain('carrier: Phone carrier has blocked this message');
+        expect(email[0]!.text).toContain(sms.delivery.text);
+        expect(await record(incident, SUP.id, 'email')).toMatchObject({ status: 'sent' });
+        expect((await record(incident, SUP.id))!.provider).toMatchObject({ fallback: 'email' });
+        expect(p.sender.sent.filter((d) => d.recipientId === 'ops')).toHaveLength(0);
+        await handler()(logsEvent([status(sms.messageId, false, 'Phone carrier has blocked this message')]));
+        expect(p.sender.sent.filter((d) => d.recipientId === SUP.id && d.channel === 'email')).toHaveLength(1);
+      });
+
+      test('the carrier says the number opted out: ops hears it as an opt-out (reached by email instead)', async () => {
+        const { incident, smsOf } = await alert();
+        await handler()(logsEvent([status(smsOf('ramsey-floor').messageId, false, 'Phone has opted out')]));
+        expect((await record(incident, 'ramsey-floor'))!.provider).toMatchObject({ optedOut: true, fallback: 'email' });
+        const ops = p.sender.sent.filter((d) => d.recipientId === 'ops');
+        expect(ops).toHaveLength(1);
+        expect(ops[0]!.text).toMatch(/Ramsey floor \(ramsey-floor\): SMS number \+1\*{6}0198 is opted out .*reached by email instead/);
+      });
+    });
+
     test('a payload that is not a subscription event is dropped with an error, not retried forever', async () => {
       const log = capture();
       const result = await createDeliveryStatusHandler({ store: p.store, log })({ awslogs: { data: 'bm90IGd6aXA=' } });

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoStore } from '../../shared/adapters/dynamo-store.js';
 import { startEmbeddedDynamo } from '../../shared/adapters/embedded-dynamo.js';
+import { acknowledgeByOperator, acknowledgeLink, ackLink, answerReply } from '../../shared/app/ack.js';
+import { applyDeliveryStatuses } from '../../shared/app/delivery-status.js';
 import { silentLog } from '../../shared/app/log.js';
+import type { DeliveryChannels, OptOuts } from '../../shared/app/ports.js';
+import { sendRollCall } from '../../shared/app/roster.js';
+import type { Delivery } from '../../shared/domain/records.js';
 import { runPollCycle, type PipelineDeps } from '../../shared/app/poll-cycle.js';
 import { buildReport, csvField, CSV_COLUMNS, toCsv, toJson, toMarkdown, UnknownIncidentError, type AfterActionReport, type ReportEvent } from '../../shared/app/report.js';
 import { runDemo } from '../../shared/cli/demo.js';
@@ -63,6 +68,8 @@ function line(e: ReportEvent): string {
       return `${e.at} notice ${e.seq} ${e.phase}/${e.reason}`;
     case 'delivery':
       return `${e.at} delivery ${e.seq} ${e.recipientId} ${e.channel} ${e.status}`;
+    default:
+      return `${e.at} ${e.type}`;
   }
 }
 
@@ -320,6 +327,146 @@ describe('county names in messages', () => {
   });
 });
 
+/** The recording sender with an opted-out number and an address whose every send fails. */
+class TroubledChannels extends RecordingSender implements DeliveryChannels {
+  readonly optedOut = new Set(['+15205550166']); // pinal-floor
+  readonly broken = new Set(['em@hennepin.example']); // hennepin-em
+  override async send(d: Delivery) {
+    if (this.broken.has(d.address)) throw new Error(`mailbox unavailable: ${d.address}`);
+    return super.send(d);
+  }
+  optOuts(): OptOuts {
+    return {
+      listOptedOut: async () => ({ count: this.optedOut.size, complete: true }),
+      check: async (phone) => (this.optedOut.has(phone) ? { status: 'opted-out' } : { status: 'opted-in' }),
+    };
+  }
+}
+
+describe('the report is the evidence: acknowledgements, roll calls, receipts, opt-outs, dead letters, an undeliverable escalation', () => {
+  let report: AfterActionReport;
+  let stop: () => Promise<void>;
+  const SECRET = 'ack-secret';
+  const SUP = { id: 'ramsey-sup', name: 'Ramsey supervisor', role: 'psap', psap: 'ramsey', jurisdictions: { fips: [], states: [] }, channels: { sms: '+16515550177', email: 'sup@ramsey.example' } };
+  // Two dark PSAPs escalate at once (minPsaps 2), and no FCC liaison is on the roster.
+  const config = testConfig({
+    escalation: { downMinutes: 30, minPsaps: 2, minStates: 3, noAckMinutes: 600, updateEveryMinutes: 120 },
+    recipients: testConfig().recipients.filter((r) => r.role !== 'fcc-liaison'),
+  });
+  const of = <K extends ReportEvent['type']>(type: K) => report.events.filter((e): e is Extract<ReportEvent, { type: K }> => e.type === type);
+
+  beforeAll(async () => {
+    const p = await startTestPipeline(config);
+    stop = p.stop;
+    const channels = new TroubledChannels();
+    const deps: PipelineDeps = { ...p.deps, sender: channels };
+    const { store, clock } = p;
+    await store.putRosterEntry({ id: SUP.id, recipient: SUP, updatedAt: T(0) });
+    // Roll calls before the outage: Ramsey's floor confirms by SMS reply, Anoka's never answers.
+    const rc = await sendRollCall({ store, sender: channels, clock, log: silentLog }, config.recipients.find((r) => r.id === 'ramsey-floor')!);
+    await sendRollCall({ store, sender: channels, clock, log: silentLog }, config.recipients.find((r) => r.id === 'anoka-floor')!);
+    clock.set(new Date(Date.parse(T(0)) + 30_000));
+    expect((await answerReply(store, deps.model, { from: '+16515550198', text: `ACK ${rc.rollCall.code}` }, clock.now())).kind).toBe('roll-call');
+
+    const smsId = (recipientId: string) => `m-${channels.sent.findIndex((d) => d.recipientId === recipientId && d.channel === 'sms' && d.incidentId.startsWith('INC-')) + 1}`;
+    let incidentId = '';
+    for (let m = 1; m <= 16; m++) {
+      clock.set(new Date(T(m)));
+      if (m === 1) p.upstream.set('routing', 'major_outage');
+      if (m === 14) p.upstream.set('routing', 'operational');
+      await runPollCycle(deps);
+      const open = (await store.listOpenIncidents())[0];
+      if (open && !incidentId) incidentId = open.id;
+      if (m === 4) {
+        const code = /\bAck ([0-9A-F]{4})\b/.exec(channels.sent.find((d) => d.recipientId === 'ramsey-floor' && d.incidentId === incidentId && d.channel === 'sms')!.text)![1];
+        expect((await answerReply(store, deps.model, { from: '+1 651 555 0198', text: `ACK ${code}` }, clock.now())).result).toMatchObject({ ok: true });
+        const [, , id, who, sig] = new URL(ackLink('https://ack.example', SECRET, incidentId, SUP.id)).pathname.split('/').map(decodeURIComponent);
+        expect(await acknowledgeLink(store, deps.model, SECRET, { incidentId: id!, recipientId: who!, signature: sig! }, clock.now())).toMatchObject({ ok: true });
+      }
+      if (m === 5) {
+        expect(await acknowledgeByOperator(store, deps.model, incidentId, 'ramsey-em', clock.now())).toMatchObject({ ok: true });
+        const statuses = [
+          { messageId: smsId('ramsey-floor'), status: 'delivered' as const, reason: 'Message has been accepted by phone carrier', at: new Date(Date.parse(T(4)) + 2_000).toISOString() },
+          { messageId: smsId('anoka-floor'), status: 'failed' as const, reason: 'Phone is currently unreachable/unavailable', at: new Date(Date.parse(T(4)) + 3_000).toISOString() },
+        ];
+        await applyDeliveryStatuses(store, statuses, silentLog, { model: deps.model, sender: channels, clock });
+      }
+    }
+    expect(incidentId).toMatch(/^INC-/);
+    expect((await store.getIncident(incidentId))!.status).toBe('resolved');
+    report = await buildReport(store, deps.model, incidentId);
+  });
+  afterAll(() => stop());
+
+  test('every acknowledgement: who (the DynamoDB roster too), when, via', () => {
+    expect(of('ack').map((e) => [e.recipientId, e.recipientName, e.via, e.at])).toEqual([
+      ['ramsey-floor', 'Ramsey floor', 'reply', T(4)],
+      ['ramsey-sup', 'Ramsey supervisor', 'link', T(4)],
+      ['ramsey-em', 'Ramsey EM', 'cli', T(5)],
+    ]);
+    expect(report.counts.acks).toBe(3);
+  });
+
+  test('the roll calls of its recipients: confirmed (when, via) and unanswered', () => {
+    expect(of('roll-call').map((e) => [e.recipientId, e.status, e.via, e.at])).toEqual([
+      ['anoka-floor', 'unanswered', undefined, T(0)],
+      ['ramsey-floor', 'confirmed', 'reply', new Date(Date.parse(T(0)) + 30_000).toISOString()],
+    ]);
+    expect(report.counts.rollCalls).toEqual({ confirmed: 1, unanswered: 1 });
+  });
+
+  test('carrier receipts: status, words and time; the failed one with what followed', () => {
+    expect(of('receipt')).toEqual([
+      expect.objectContaining({ recipientId: 'ramsey-floor', channel: 'sms', status: 'delivered', reason: 'Message has been accepted by phone carrier', at: new Date(Date.parse(T(4)) + 2_000).toISOString() }),
+      expect.objectContaining({ recipientId: 'anoka-floor', status: 'failed', reason: 'Phone is currently unreachable/unavailable', fallback: 'ops', opsAlerted: ['ops'] }),
+    ]);
+    expect(report.counts.receipts).toEqual({ delivered: 1, failed: 1 });
+  });
+
+  test('opt-outs: not sent, not reached by another channel, ops told', () => {
+    const optOuts = of('opt-out');
+    expect(optOuts.length).toBeGreaterThan(0);
+    expect(optOuts[0]).toMatchObject({ recipientId: 'pinal-floor', by: 'list', address: '+1******0166', reachedByEmail: false, opsAlerted: ['ops'] });
+    expect(report.counts.optOuts).toBe(optOuts.length);
+  });
+
+  test('dead letters: what, attempts, the last error (masked), ops told', () => {
+    const dead = of('dead-letter');
+    expect(dead.length).toBeGreaterThan(0);
+    expect(dead[0]).toMatchObject({ what: 'email to hennepin-em', attempts: 5, error: expect.stringMatching(/^mailbox unavailable: /), opsAlerted: ['ops'] });
+    expect(JSON.stringify(report)).not.toContain('em@hennepin.example');
+  });
+
+  test('an escalation no FCC liaison received, with why and ops told', () => {
+    expect(of('escalation-undeliverable')).toEqual([expect.objectContaining({ why: 'no recipient has role fcc-liaison', opsAlerted: ['ops'] })]);
+    expect(report.counts.escalationsUndeliverable).toBe(1);
+  });
+
+  test('markdown, csv and json carry each kind', () => {
+    const md = toMarkdown(report);
+    expect(md).toContain('| Acknowledged | Ramsey floor (ramsey-floor) 2026-09-29 00:04:00 UTC via SMS reply; Ramsey supervisor (ramsey-sup) 2026-09-29 00:04:00 UTC via email link; Ramsey EM (ramsey-em) 2026-09-29 00:05:00 UTC via operator (dialtone ack) |');
+    expect(md).toContain('| 2026-09-29 00:04:00 | ack | acknowledged by Ramsey supervisor (ramsey-sup), psap | via email link |');
+    expect(md).toMatch(/\| roll-call \| roll call RC-\S+ to Anoka floor \(anoka-floor\) \(sms\) \| sent 2026-09-29 00:00:00 UTC, NOT CONFIRMED \|/);
+    expect(md).toMatch(/\| receipt \| carrier receipt: notice 1 → Anoka floor \(anoka-floor\), sms \| failed, "Phone is currently unreachable\/unavailable", message m-\d+, NOT REACHED, ops alerted \(ops\) \|/);
+    expect(md).toMatch(/\| opt-out \| opted out: Pinal floor \(pinal-floor\), sms \+1\*{6}0166 \| on the opted-out list, not sent, NOT REACHED by another channel, ops alerted \(ops\) \|/);
+    expect(md).toMatch(/\| dead-letter \| DEAD LETTER: notice \d+ email to hennepin-em \| 5 attempts, error: mailbox unavailable: /);
+    expect(md).toMatch(/\| escalation-undeliverable \| ESCALATION UNDELIVERABLE: notice \d+ \| no recipient has role fcc-liaison; ops alerted \(ops\) \|/);
+
+    const rows = parseCsv(toCsv(report));
+    const col = (name: (typeof CSV_COLUMNS)[number]) => CSV_COLUMNS.indexOf(name);
+    expect(rows.every((r) => r.length === CSV_COLUMNS.length)).toBe(true);
+    const kinds = new Set(rows.slice(1).map((r) => r[col('event')]));
+    for (const k of ['ack', 'roll-call', 'receipt', 'opt-out', 'dead-letter', 'escalation-undeliverable']) expect(kinds).toContain(k);
+    const ack = rows.find((r) => r[col('event')] === 'ack' && r[col('id')] === 'ramsey-floor')!;
+    expect([ack[col('at')], ack[col('name')], ack[col('via')]]).toEqual([T(4), 'Ramsey floor', 'reply']);
+    const receipt = rows.find((r) => r[col('event')] === 'receipt' && r[col('status')] === 'failed')!;
+    expect([receipt[col('id')], receipt[col('detail')], receipt[col('fallback')], receipt[col('ops_alerted')]]).toEqual(['anoka-floor', 'Phone is currently unreachable/unavailable', 'ops', 'ops']);
+
+    expect(JSON.parse(toJson(report))).toEqual(report);
+    for (const r of [...config.recipients, SUP]) for (const address of Object.values(r.channels)) expect(toJson(report) + toCsv(report) + md).not.toContain(address);
+  });
+});
+
 describe('dialtone demo --data-dir, then dialtone report', () => {
   let dir: string;
   beforeAll(() => {
@@ -340,6 +487,9 @@ describe('dialtone demo --data-dir, then dialtone report', () => {
     const code = await main(['node', 'dialtone', 'report', id, '--data-dir', dataDir, '--config', BUNDLED_SCENARIO], (l) => out.push(l));
     expect(code).toBe(0);
     expect(out.join('\n')).toContain('| Hennepin County 911 (psap-hennepin) | psap | Hennepin County, MN | MN | Down |');
+    // the demo's acknowledgement: Ramsey's floor supervisor replied to its SMS
+    expect(out.join('\n')).toMatch(/\| Acknowledged \| Ramsey County ECC floor supervisor \(ramsey-floor\) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC via SMS reply \|/);
+    expect(out.join('\n')).toMatch(/\| ack \| acknowledged by Ramsey County ECC floor supervisor \(ramsey-floor\), psap \| via SMS reply \|/);
 
     // A directory the demo did not make is refused, and left as it was.
     writeFileSync(join(dir, 'keep.txt'), 'not a store');

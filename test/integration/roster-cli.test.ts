@@ -17,12 +17,12 @@ const SCENARIO = join(__dirname, '../../shared/scenarios/ng911-vendor-outage/sce
 const CONFIG = join(__dirname, '../../shared/scenarios/ng911-vendor-outage/dialtone.yaml');
 
 /** Runs `dialtone roster …` with injected clock and clients; stdout and stderr captured. */
-async function roster(args: string[], env: { aws?: { dynamo?: EmbeddedDynamo['client']; sns?: SNSClient } } = {}) {
+async function roster(args: string[], env: { aws?: { dynamo?: EmbeddedDynamo['client']; sns?: SNSClient } } = {}, at = '2026-09-29T00:00:00Z') {
   const out: string[] = [];
   const err: string[] = [];
   let code = 0;
   const program = new Command('dialtone').exitOverride().configureOutput({ writeOut: (s) => out.push(s.trimEnd()), writeErr: (s) => err.push(s.trimEnd()) });
-  registerRosterCommand(program, (l) => out.push(l), { setExitCode: (c) => (code = c), err: (l) => err.push(l), clock: new SimulatedClock('2026-09-29T00:00:00Z'), ...env });
+  registerRosterCommand(program, (l) => out.push(l), { setExitCode: (c) => (code = c), err: (l) => err.push(l), clock: new SimulatedClock(at), ...env });
   try {
     await program.parseAsync(['node', 'dialtone', 'roster', ...args]);
   } catch (e) {
@@ -101,6 +101,28 @@ describe('dialtone roster, locally (embedded store under --data-dir)', () => {
     expect((await local('verify', 'ramsey-floor', '--reply', `ACK ${code}`)).out).toBe(`ramsey-floor had already confirmed roll call ${id}`);
     expect((await local('list')).out).toMatch(/ramsey-floor .* confirmed 2026-09-29T00:00:00\.000Z \(reply\)/);
     expect(await local('verify', 'nobody')).toMatchObject({ code: 2, err: expect.stringContaining('no recipient "nobody" on the roster') });
+  });
+
+  test('verify --report: the roster recipients (config and DynamoDB) that never confirmed a roll call', async () => {
+    const report = await local('verify', '--report', '--json');
+    expect(report.code).toBe(0);
+    const parsed = JSON.parse(report.out) as { roster: number; neverConfirmed: Array<{ id: string; source: string; rollCall?: { id: string } }> };
+    const ids = parsed.neverConfirmed.map((r) => r.id);
+    // ramsey-floor confirmed its roll call (the test above); everyone else never did
+    expect(ids).not.toContain('ramsey-floor');
+    expect(ids).toHaveLength(parsed.roster - 1);
+    expect(ids).toEqual([...ids].sort());
+    // a new roll call that is not answered yet does not undo the earlier confirmation
+    expect((await roster(['verify', 'ramsey-floor', '--out', log, '--config', SCENARIO, '--data-dir', data], {}, '2026-10-06T00:00:00Z')).code).toBe(0);
+    expect(JSON.parse((await local('verify', '--report', '--json')).out).neverConfirmed.map((r: { id: string }) => r.id)).not.toContain('ramsey-floor');
+    // one sent and unanswered shows its roll call
+    const other = ids[0]!;
+    expect((await local('verify', other, '--out', log)).code).toBeLessThanOrEqual(1);
+    const text = await local('verify', '--report');
+    expect(text.out).toMatch(new RegExp(`^roll calls: ${ids.length} of ${parsed.roster} roster recipient\\(s\\) never confirmed one`));
+    expect(text.out).toMatch(new RegExp(`  ${other} .* roll call RC-\\S+ sent 2026-09-29T00:00:00.000Z .*no reply`));
+    expect(await local('verify', '--report', 'ramsey-floor')).toMatchObject({ code: 2 });
+    expect(await local('verify')).toMatchObject({ code: 2, err: expect.stringContaining('name the recipient') });
   });
 
   test('the command is wired into the dialtone CLI', async () => {
