@@ -31,6 +31,11 @@ const KNOWN_FAILURES: Record<string, number[]> = {
     // text-to-911 at Hennepin is back (the initial SMS did name the path).
     11,
   ],
+  'stale-agency-post.yaml': [
+    // #5: two hours after the vendor recovered, the reminder still gives "Saguaro Networks reports
+    // an outage" as the best-known cause; only the sheriff's unupdated post holds the PSAP down.
+    5,
+  ],
 };
 
 describe.each(FILES.map((f) => [relative(ROOT, f), f]))('scenario %s', (_name, file) => {
