@@ -23,6 +23,12 @@ const FILES = [
  * prints them), by scenario file. Empty: every scenario's expectations pass.
  */
 const KNOWN_FAILURES: Record<string, number[]> = {
+  'maintenance-breakthrough.yaml': [
+    // #12: the outage that broke through a maintenance window ends while the window still runs (the
+    // router is degraded, the PSAP in planned maintenance), yet its all-clear says "back to normal"
+    // and does not say the planned work goes on.
+    12,
+  ],
   'text-to-911-path.yaml': [
     // #7: the all-clear email's "Expected effect on the PSAP" for a text-to-911 path says "neighbors
     // may stop expecting rollover", though nobody was told to expect any (a path does not roll over).
