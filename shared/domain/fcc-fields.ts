@@ -78,7 +78,7 @@ export function fccFields(input: FccFieldsInput): Array<[NoticeField, string]> {
     ['Began', `${fullTime(times.began, tz)} (earliest evidence); discovered ${fullTime(times.discovered, tz)}, confirmed ${fullTime(times.confirmed, tz)}`],
     ['Services affected', [...new Set(shown.map((l) => kindWords(l.kind)))].join('; ') || 'none listed'],
     ['Geographic area', [...new Set(shown.map(countyText))].join('; ') || 'none listed'],
-    ['Expected effect on the PSAP', final ? 'Restored. 911 calls should be delivered normally; neighbors may stop expecting rollover.' : effect(still, recovered)],
+    ['Expected effect on the PSAP', final ? restored(input.services) : effect(still, recovered)],
     [
       'Expected restoration',
       inc.resolvedAt
@@ -95,6 +95,15 @@ export function fccFields(input: FccFieldsInput): Array<[NoticeField, string]> {
     ],
     ['Notice type', `${notice.phase[0]!.toUpperCase()}${notice.phase.slice(1)} (notice ${notice.seq})`],
   ];
+}
+
+/** Field 7 of the final notice: neighbours stop expecting rollover only where a PSAP was dark. */
+function restored(services: readonly FccService[]): string {
+  const wasDark = services.some((l) => isDark(l.s.worst) && !isPath(l.kind));
+  const paths = services.filter((l) => isPath(l.kind));
+  if (wasDark) return 'Restored. 911 calls should be delivered normally; neighbors may stop expecting rollover.';
+  if (paths.length > 0) return `Restored: ${paths.map((p) => `${kindWords(p.kind)} at ${p.psapName ?? p.name}`).join(', ')} works again.`;
+  return 'Restored. 911 calls should be delivered normally.';
 }
 
 /** Field 7: dark PSAPs roll over; a dark path names what still works; recovered services are said so. */

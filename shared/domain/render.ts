@@ -85,15 +85,17 @@ export function render(route: Route, channel: Channel, ctx: Omit<Ctx, 'route'>):
  * A service as an SMS names it. A path names the PSAP and what still works: a text-to-911 outage
  * is "Text-to-911 at Hennepin County 911 DOWN, voice OK: tell callers to call", never a dark PSAP.
  */
-function pathOrService(a: { svc: ServiceConfig; s: AffectedService }, name: NameFit, ctx: Ctx): string {
-  const words = a.s.state === 'Normal' ? 'recovered' : stateWords(a.s.state);
-  if (!isPath(a.svc.kind) || a.svc.psap === undefined) return `${name(smsName(a.svc.name, a.svc.id))} (${name(countyOf(a.svc))}) ${words}`;
+function pathOrService(a: { svc: ServiceConfig; s: AffectedService }, name: NameFit, ctx: Ctx, opts: { since?: string; words?: string } = {}): string {
+  const words = opts.words ?? (a.s.state === 'Normal' ? 'recovered' : stateWords(a.s.state));
+  const since = opts.since ? ` since ${opts.since}` : '';
+  if (!isPath(a.svc.kind) || a.svc.psap === undefined) return `${name(smsName(a.svc.name, a.svc.id))} (${name(countyOf(a.svc))}) ${words}${since}`;
   const psap = ctx.model.services.get(a.svc.psap);
   const psapName = name(smsName(psap?.name ?? a.svc.psap, a.svc.psap));
-  // Voice is OK when the PSAP itself is not impaired in this incident.
+  // What still works, while the path is out: voice is OK when the PSAP itself is not impaired.
+  const out = isImpaired(a.s.state) && opts.words === undefined;
   const voiceOk = !isImpaired(ctx.notice.incident.services[a.svc.psap]?.state ?? 'Normal');
-  const advice = a.svc.kind === 'text-to-911' ? (voiceOk ? ', voice OK: tell callers to call' : '') : a.svc.kind === 'ali-ani' ? ', calls connect without location: ask callers where they are' : '';
-  return `${PATH_NAMES[a.svc.kind] ?? a.svc.kind} at ${psapName} ${words}${advice}`;
+  const advice = !out ? '' : a.svc.kind === 'text-to-911' ? (voiceOk ? ', voice OK: tell callers to call' : '') : a.svc.kind === 'ali-ani' ? ', calls connect without location: ask callers where they are' : '';
+  return `${PATH_NAMES[a.svc.kind] ?? a.svc.kind} at ${psapName} ${words}${since}${advice}`;
 }
 
 const PATH_NAMES: Record<string, string> = { 'text-to-911': 'Text-to-911', 'ali-ani': 'Caller location (ALI/ANI)', voice: 'A 911 voice path' };
@@ -148,12 +150,12 @@ function renderSms(route: Route, ctx: Ctx): string {
       const first = still.find((a) => isDark(a.s.state)) ?? still[0];
       const tz = zoneOf(ctx);
       const stillText = (name: NameFit) =>
-        first ? `${pathOrService(first, name, ctx)} since ${clockTime(first.s.impairedSince ?? first.s.since, first.svc.timeZone)}${still.length > 1 ? `; ${still.length} services affected in ${states(ctx).join(', ')}` : ''}` : '';
+        first ? `${pathOrService(first, name, ctx, { since: clockTime(first.s.impairedSince ?? first.s.since, first.svc.timeZone) })}${still.length > 1 ? `; ${still.length} services affected in ${states(ctx).join(', ')}` : ''}` : '';
       const backText = (name: NameFit) => (back.length ? `${back.length === 1 ? pathOrService(back[0]!, name, ctx) : `${back.length} services recovered`}` : '');
       const ownBack = back[0] !== undefined && isNear(ctx, back[0].svc) && (first === undefined || !isNear(ctx, first.svc));
       const summary = (name: NameFit) =>
         notice.reason === 'resolved'
-          ? `${list.length} 911 service(s) back to normal after ${durationText(outageTimes(ctx.notice.incident).began, ctx.notice.incident.resolvedAt ?? notice.createdAt)}.`
+          ? `${list.length === 1 ? pathOrService(list[0]!, name, ctx, { words: isPath(list[0]!.svc.kind) ? 'works again' : 'back to normal' }) : `${list.length} 911 services back to normal`} after ${durationText(outageTimes(ctx.notice.incident).began, ctx.notice.incident.resolvedAt ?? notice.createdAt)}.`
           : `${(ownBack ? [backText(name), stillText(name)] : [stillText(name), backText(name)]).filter(Boolean).join('; ')}.`;
       const next = nextUpdateBy(ctx.notice.incident, ctx.policy);
       return composeSms([

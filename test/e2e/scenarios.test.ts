@@ -29,14 +29,6 @@ const KNOWN_FAILURES: Record<string, number[]> = {
     // and does not say the planned work goes on.
     12,
   ],
-  'text-to-911-path.yaml': [
-    // #7: the all-clear email's "Expected effect on the PSAP" for a text-to-911 path says "neighbors
-    // may stop expecting rollover", though nobody was told to expect any (a path does not roll over).
-    7,
-    // #11: the county manager's all-clear SMS says "1 911 service(s) back to normal", not that
-    // text-to-911 at Hennepin is back (the initial SMS did name the path).
-    11,
-  ],
   'stale-agency-post.yaml': [
     // #5: two hours after the vendor recovered, the reminder still gives "Saguaro Networks reports
     // an outage" as the best-known cause; only the sheriff's unupdated post holds the PSAP down.

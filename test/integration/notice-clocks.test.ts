@@ -179,7 +179,7 @@ describe('a path is not a dark PSAP', () => {
     expect(Object.keys(incident!.services)).toEqual(['hennepin-text']);
     const sms = p.sender.sent.filter((d) => d.channel === 'sms');
     expect(sms.map((d) => d.recipientId)).toEqual(['hennepin-em']); // Ramsey and Anoka get no rollover alert
-    expect(sms[0]!.text).toMatch(/^911 ALERT \(suspected\): Text-to-911 at Hennepin County 911 DOWN, voice OK: tell callers to call since \d\d:\d\d [A-Z]+\./);
+    expect(sms[0]!.text).toMatch(/^911 ALERT \(suspected\): Text-to-911 at Hennepin County 911 DOWN since \d\d:\d\d [A-Z]+, voice OK: tell callers to call\./);
     const email = p.sender.sent.find((d) => d.recipientId === 'hennepin-em' && d.channel === 'email')!.text;
     expect(email).toMatch(/7\. Expected effect on the PSAP:\s+text-to-911 at Hennepin County 911 Down; the PSAP's other 911 paths are not known to be affected\./);
     expect(p.sender.sent.map((d) => d.text).join('\n')).not.toMatch(/roll over|rollover|back to normal/i);
