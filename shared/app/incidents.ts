@@ -165,13 +165,21 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
         if (isImpaired(s.state)) holder.set(id, incident.id);
         else if (holder.get(id) === incident.id) holder.delete(id);
       }
+      // The cause recovered but its services are still impaired by another witness: that is news
+      // of the incident (its cause), and later notices must not say the provider still reports it.
+      const causeOver = !updated.resolved && !isTrouble(input.components(next.causeComponentId).status) && input.components(next.causeComponentId).status !== 'unknown';
+      const causeNews = causeOver !== (next.causeClearedAt !== undefined);
+      if (causeNews) {
+        const { causeClearedAt: _c, ...rest } = next;
+        next = causeOver ? { ...next, causeClearedAt: now.toISOString() } : rest;
+      }
       if (updated.resolved) reasons.push('resolved');
       else {
         const impaired = Object.entries(next.services).filter(([, s]) => isImpaired(s.state)).map(([id]) => id);
         const corroborated = corroborate(next, supportingSources(impaired, input), authoritative, now, model.witnessOf);
         next = corroborated.incident;
         if (corroborated.confirmedNow) reasons.push('confirmed');
-        else if (updated.changed) reasons.push('changed');
+        else if (updated.changed || causeNews) reasons.push('changed');
       }
     }
     if (next.status === 'open' && !next.escalatedAt) {

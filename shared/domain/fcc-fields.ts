@@ -91,7 +91,9 @@ export function fccFields(input: FccFieldsInput): Array<[NoticeField, string]> {
       'Best-known cause',
       inc.kind === 'maintenance'
         ? `Planned maintenance of "${input.component}" (${input.provider}), which these services depend on.`
-        : `${input.provider} reports an outage of "${input.component}", which these services depend on. Root cause: UNKNOWN - not reported by the provider.`,
+        : inc.causeClearedAt !== undefined && !inc.resolvedAt
+          ? `${input.provider} reported an outage of "${input.component}", which these services depend on, and no longer reports it (since ${fullTime(inc.causeClearedAt, tz)}); the services are still reported impaired by another source. Root cause: UNKNOWN - not reported by the provider.`
+          : `${input.provider} reports an outage of "${input.component}", which these services depend on. Root cause: UNKNOWN - not reported by the provider.`,
     ],
     ['Notice type', `${notice.phase[0]!.toUpperCase()}${notice.phase.slice(1)} (notice ${notice.seq})`],
   ];

@@ -111,6 +111,11 @@ export interface Incident {
   sources: string[];
   confirmedAt?: string;
   escalatedAt?: string;
+  /**
+   * The cause's own trouble is over while the incident stays open (another witness still shows
+   * its services impaired, an agency post say): notices stop saying the provider reports an outage.
+   */
+  causeClearedAt?: string;
   resolvedAt?: string;
   /** Sequence number of the last notice issued (0 = none yet). */
   noticeSeq: number;

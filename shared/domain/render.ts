@@ -161,7 +161,7 @@ function renderSms(route: Route, ctx: Ctx): string {
       return composeSms([
         { text: head },
         { text: summary },
-        { text: (name) => `Upstream: ${name(causeText(ctx).provider)} outage.`, optional: true },
+        { text: (name) => (inc.causeClearedAt && notice.reason !== 'resolved' ? `Upstream ${name(causeText(ctx).provider)} recovered; another source still shows it.` : `Upstream: ${name(causeText(ctx).provider)} outage.`), optional: true },
         { text: next ? `Next update by ${clockTime(next, tz)}.` : '', optional: true },
         { text: ref, keep: true },
       ]);

@@ -29,11 +29,6 @@ const KNOWN_FAILURES: Record<string, number[]> = {
     // and does not say the planned work goes on.
     12,
   ],
-  'stale-agency-post.yaml': [
-    // #5: two hours after the vendor recovered, the reminder still gives "Saguaro Networks reports
-    // an outage" as the best-known cause; only the sheriff's unupdated post holds the PSAP down.
-    5,
-  ],
 };
 
 describe.each(FILES.map((f) => [relative(ROOT, f), f]))('scenario %s', (_name, file) => {

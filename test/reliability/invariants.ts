@@ -89,7 +89,7 @@ export const INVARIANTS: Invariant[] = [
     title: 'every "changed" notice follows a material change of its incident',
     check({ incident, notices }) {
       const gist = (n: Notice) =>
-        JSON.stringify([Object.entries(n.incident.services).map(([id, s]) => `${id}=${s.state}`).sort(), n.incident.certainty, n.incident.causeComponentId, n.incident.escalatedAt ?? null]);
+        JSON.stringify([Object.entries(n.incident.services).map(([id, s]) => `${id}=${s.state}`).sort(), n.incident.certainty, n.incident.causeComponentId, n.incident.causeClearedAt ?? null, n.incident.escalatedAt ?? null]);
       const out: string[] = [];
       for (const [i, n] of notices.entries()) {
         if (n.reason !== 'changed' || i === 0) continue;
