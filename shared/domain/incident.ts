@@ -123,7 +123,8 @@ export function updateIncident(
     // post outliving the vendor's all-clear): one outage, one incident.
     const impaired = affectedByCause(v, incident.causeComponentId) || (prev !== undefined && isImpaired(prev.state) && isImpaired(v.state));
     if (!prev && !impaired) continue;
-    const state: ServiceState = impaired ? v.state : prev !== undefined && v.state === 'Unknown' ? 'Unknown' : 'Normal';
+    // Out of the outage but inside a maintenance window: said as it is (the planned work goes on).
+    const state: ServiceState = impaired ? v.state : prev !== undefined && v.state === 'Unknown' ? 'Unknown' : v.state === 'ScheduledMaintenanceAvailable' ? v.state : 'Normal';
     if (prev && prev.state === state) continue;
     changed = true;
     const worst = prev && stateSeverity(prev.worst) > stateSeverity(state) ? prev.worst : state;

@@ -152,10 +152,11 @@ function renderSms(route: Route, ctx: Ctx): string {
       const stillText = (name: NameFit) =>
         first ? `${pathOrService(first, name, ctx, { since: clockTime(first.s.impairedSince ?? first.s.since, first.svc.timeZone) })}${still.length > 1 ? `; ${still.length} services affected in ${states(ctx).join(', ')}` : ''}` : '';
       const backText = (name: NameFit) => (back.length ? `${back.length === 1 ? pathOrService(back[0]!, name, ctx) : `${back.length} services recovered`}` : '');
+      const planned = list.some((a) => a.s.state === 'ScheduledMaintenanceAvailable');
       const ownBack = back[0] !== undefined && isNear(ctx, back[0].svc) && (first === undefined || !isNear(ctx, first.svc));
       const summary = (name: NameFit) =>
         notice.reason === 'resolved'
-          ? `${list.length === 1 ? pathOrService(list[0]!, name, ctx, { words: isPath(list[0]!.svc.kind) ? 'works again' : 'back to normal' }) : `${list.length} 911 services back to normal`} after ${durationText(outageTimes(ctx.notice.incident).began, ctx.notice.incident.resolvedAt ?? notice.createdAt)}.`
+          ? `${list.length === 1 ? pathOrService(list[0]!, name, ctx, { words: planned ? 'working again' : isPath(list[0]!.svc.kind) ? 'works again' : 'back to normal' }) : `${list.length} 911 services ${planned ? 'working again' : 'back to normal'}`} after ${durationText(outageTimes(ctx.notice.incident).began, ctx.notice.incident.resolvedAt ?? notice.createdAt)}.${planned ? ' Planned maintenance continues.' : ''}`
           : `${(ownBack ? [backText(name), stillText(name)] : [stillText(name), backText(name)]).filter(Boolean).join('; ')}.`;
       const next = nextUpdateBy(ctx.notice.incident, ctx.policy);
       return composeSms([

@@ -5,6 +5,8 @@ import type { ServiceState } from './nena.js';
 
 const STATE_WORDS: Partial<Record<ServiceState, string>> = {
   Normal: 'back to normal',
+  // Out of an outage while a maintenance window goes on.
+  ScheduledMaintenanceAvailable: 'working, planned maintenance continues',
   Down: 'DOWN',
   Unreachable: 'UNREACHABLE',
   Unstaffed: 'UNSTAFFED',

@@ -22,14 +22,7 @@ const FILES = [
  * Expectations written as the product should behave, which it does not yet (1-based, as the demo
  * prints them), by scenario file. Empty: every scenario's expectations pass.
  */
-const KNOWN_FAILURES: Record<string, number[]> = {
-  'maintenance-breakthrough.yaml': [
-    // #12: the outage that broke through a maintenance window ends while the window still runs (the
-    // router is degraded, the PSAP in planned maintenance), yet its all-clear says "back to normal"
-    // and does not say the planned work goes on.
-    12,
-  ],
-};
+const KNOWN_FAILURES: Record<string, number[]> = {};
 
 describe.each(FILES.map((f) => [relative(ROOT, f), f]))('scenario %s', (_name, file) => {
   let dir: string;
