@@ -104,6 +104,16 @@ async function issueOnce(store: Store, incident: Incident, reason: NoticeReason,
 /** Opens, updates, escalates, reminds and resolves incidents; every notice lands in the outbox first. */
 export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
   const { store, model, log, now } = input;
+  /** Saves over the version read; a concurrent writer wins, and the next cycle reads it again. */
+  const save = async (next: Incident, read: Incident) => {
+    try {
+      await store.saveIncident({ ...next, version: read.version + 1 }, read.version);
+    } catch (err) {
+      if (!(err instanceof DialtoneError && err.code === 'STORE.CONFLICT')) throw err;
+      input.onConflict?.();
+      log.warn('incident written concurrently; the next cycle re-reads it', { incidentId: read.id });
+    }
+  };
   const views: ServiceView[] = [...input.services.values()].map((s) => ({ serviceId: s.serviceId, state: s.state, since: s.since, causes: s.causes }));
   const open = new Map((await store.listOpenIncidents()).map((i) => [i.causeComponentId, i]));
   const authoritative = new Set(model.config.corroboration.authoritativeSources);
@@ -129,9 +139,12 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
   }
 
   // One open incident per service: an incident takes in a service its cause now explains only if
-  // no other open incident holds it (it joins the incident that saw it first).
+  // no other open incident holds it (it joins the incident that saw it first). Two invocations
+  // racing can still open two incidents listing one service; the one already announced (else the
+  // older) holds it, and the other lets it go before it says anything about it.
   const holder = new Map<string, string>();
-  for (const i of open.values()) {
+  const byClaim = [...open.values()].sort((a, b) => Number(a.noticeSeq === 0) - Number(b.noticeSeq === 0) || a.openedAt.localeCompare(b.openedAt) || a.id.localeCompare(b.id));
+  for (const i of byClaim) {
     if (i.kind === 'maintenance') continue;
     for (const [id, s] of Object.entries(i.services)) if (isImpaired(s.state) && !holder.has(id)) holder.set(id, i.id);
   }
@@ -152,6 +165,18 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
     // was opened, then brought up to date below like any open incident (a late first notice
     // must not leave the incident on a state its services have left).
     const announced = incident.noticeSeq === 0;
+    if (announced && !input.clocksOnly) {
+      const services = Object.fromEntries(Object.entries(next.services).filter(([id, s]) => !isImpaired(s.state) || (holder.get(id) ?? incident.id) === incident.id));
+      if (Object.keys(services).length < Object.keys(next.services).length) {
+        next = { ...next, services };
+        log.warn('incident let go of services another open incident holds', { incidentId: incident.id });
+      }
+      if (Object.keys(services).length === 0) {
+        // Nothing left that is its own, and nobody was told: it closes without a word.
+        await save({ ...next, status: 'resolved', resolvedAt: now.toISOString() }, incident);
+        continue;
+      }
+    }
     if (announced) await issue('opened');
     if (!input.clocksOnly) {
       const affected = Object.keys(next.services);
@@ -196,13 +221,7 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
     if (reasons.length === 0 && !announced) continue;
 
     for (const reason of reasons) await issue(reason);
-    try {
-      await store.saveIncident({ ...next, version: incident.version + 1 }, incident.version);
-    } catch (err) {
-      if (!(err instanceof DialtoneError && err.code === 'STORE.CONFLICT')) throw err;
-      input.onConflict?.();
-      log.warn('incident written concurrently; the next cycle re-reads it', { incidentId: incident.id });
-    }
+    await save(next, incident);
     if (next.status === 'resolved') log.info('incident resolved', { incidentId: next.id });
   }
   return { notices };

@@ -193,6 +193,9 @@ class World {
     return this.containers.get(key)!;
   }
 
+  /** When invocations completed (simulated ms): a clock can fire only at one of them. */
+  readonly completedAt: number[] = [];
+
   /** One poll invocation; false when it died (an injected crash, throttling, or an error). */
   async invoke(region: Region, label: string, slot = 0): Promise<boolean> {
     const plan = this.crashPlan();
@@ -213,6 +216,7 @@ class World {
     try {
       const report = await runPollCycle(deps);
       this.reports.push(report);
+      this.completedAt.push(this.clock.now().getTime());
       const what = [
         ...report.componentTransitions.map((t) => `${t.id}:${t.from}->${t.to}`),
         ...report.serviceTransitions.map((t) => `${t.id}:${t.from}->${t.to}`),
@@ -415,7 +419,9 @@ export async function runCase(db: DynamoTransport, model: Model, c: FaultCase, c
     }
     violations.push(...world.unexpected.map((u) => `unexpected error (not injected): ${u}`));
     violations.push(...world.stale);
-    const longestPauseMinutes = Math.max(...[...c.steps, ...c.clearSteps].map((s) => s.minutes), ...SETTLE_GAPS_MS.map((ms) => ms / MINUTE));
+    // The longest stretch without a completed invocation (a crashed one evaluates nothing).
+    const done = [...world.completedAt].sort((a, b) => a - b);
+    const longestPauseMinutes = Math.max(1, ...done.slice(1).map((t, i) => (t - done[i]!) / MINUTE));
     await timed('checks', () => checkInvariants(store, model, world, violations, tally, longestPauseMinutes));
     return { violations, tally, trace };
   } finally {
