@@ -85,6 +85,33 @@ export const INVARIANTS: Invariant[] = [
     },
   },
   {
+    id: 'e.dependencyNotConcurrent',
+    title: 'no notice calls a declared dependency of its services "concurrent, not the cause"',
+    check({ incident, notices }, { model }) {
+      const out: string[] = [];
+      for (const n of notices) {
+        const deps = new Set(Object.keys(n.incident.services).flatMap((id) => model.services.get(id)?.dependsOn.map((d) => d.component) ?? []));
+        for (const c of n.incident.concurrent) if (deps.has(c.componentId)) out.push(`DEPENDENCY CALLED CONCURRENT: ${incident.id}#${n.seq} lists ${c.componentId} as concurrent, but its services depend on it`);
+      }
+      return out;
+    },
+  },
+  {
+    id: 'f.stateWords',
+    title: 'the words agree with the record: an all-clear says nothing is DOWN, an alert SMS never says "back to normal"',
+    check({ incident, notices, deliveries }) {
+      const out: string[] = [];
+      const bySeq = new Map(notices.map((n) => [n.seq, n]));
+      for (const d of deliveries) {
+        const n = bySeq.get(d.seq);
+        if (!n || d.status !== 'sent' || d.bundleId) continue;
+        if (n.phase === 'final' && /\bDOWN\b/.test(d.text)) out.push(`STATE WORDS: ${incident.id}#${d.seq} all-clear to ${d.recipientId} says DOWN: "${d.text.slice(0, 200)}"`);
+        if (n.phase !== 'final' && d.channel === 'sms' && /back to normal/i.test(d.text)) out.push(`STATE WORDS: ${incident.id}#${d.seq} (${n.reason}) SMS to ${d.recipientId} says "back to normal" while open: "${d.text}"`);
+      }
+      return out;
+    },
+  },
+  {
     id: 'g.materialChange',
     title: 'every "changed" notice follows a material change of its incident',
     check({ incident, notices }) {
