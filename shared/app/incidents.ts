@@ -1,7 +1,7 @@
 import { DialtoneError } from '../domain/errors.js';
 import {
   corroborate,
-  escalationDue,
+  escalationRules,
   noAckEscalationDue,
   issueNotice,
   openIncident,
@@ -208,13 +208,20 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
       }
     }
     if (next.status === 'open' && !next.escalatedAt) {
-      if (escalationDue(next, now, model.config.escalation, model)) reasons.push('escalated');
+      const rules = escalationRules(next, now, model.config.escalation, model);
+      if (rules.length > 0) {
+        next = { ...next, escalationRules: rules };
+        reasons.push('escalated');
+      }
       else if (now.getTime() - Date.parse(next.openedAt) >= model.config.escalation.noAckMinutes * 60_000) {
         const acks = await store.listAcks(next.id);
         // Whoever acknowledged may be a roster-added agency: the merged roster, read only when there is an ack to weigh.
         const roster = acks.length > 0 ? await (merged ??= rosterModel(model, store, log)) : model;
         const agencyAcks = acks.filter((a) => isAgency(roster, a.recipientId)).length;
-        if (noAckEscalationDue(next, now, model.config.escalation, agencyAcks)) reasons.push('escalated');
+        if (noAckEscalationDue(next, now, model.config.escalation, agencyAcks)) {
+          next = { ...next, escalationRules: ['no-acknowledgement'] };
+          reasons.push('escalated');
+        }
       }
     }
     if (reasons.length === 0 && reminderDue(next, now, model.config.escalation)) reasons.push('reminder');

@@ -167,22 +167,29 @@ export function impairedStates(incident: Incident, stateOf: (serviceId: string) 
   return [...new Set(states)].sort();
 }
 
-/** FCC escalation: a PSAP dark for ≥ downMinutes, ≥ minPsaps PSAPs dark at once, or ≥ minStates states. */
-export function escalationDue(
-  incident: Incident,
-  now: Date,
-  policy: EscalationPolicy,
-  model: Pick<Model, 'psapOf' | 'services'>,
-): boolean {
-  if (incident.status !== 'open' || incident.escalatedAt) return false;
-  if (darkPsaps(incident, model).length >= policy.minPsaps) return true;
-  if (impairedStates(incident, (id) => model.services.get(id)?.state).length >= policy.minStates) return true;
+/** The escalation rules an incident can meet; the liaison's email names the ones that fired. */
+export type EscalationRule = 'psap-dark-long' | 'path-down-long' | 'many-psaps-dark' | 'many-states' | 'no-acknowledgement';
+
+/** FCC escalation rules met now: a PSAP dark ≥ downMinutes, a path Down ≥ pathDownMinutes, ≥ minPsaps PSAPs dark, ≥ minStates states. */
+export function escalationRules(incident: Incident, now: Date, policy: EscalationPolicy, model: Pick<Model, 'psapOf' | 'services'>): EscalationRule[] {
+  if (incident.status !== 'open' || incident.escalatedAt) return [];
+  const rules: EscalationRule[] = [];
+  if (darkPsaps(incident, model).length >= policy.minPsaps) rules.push('many-psaps-dark');
+  if (impairedStates(incident, (id) => model.services.get(id)?.state).length >= policy.minStates) rules.push('many-states');
   // A dark PSAP escalates after downMinutes; a path that is Down, by its own clock.
-  return Object.entries(incident.services).some(([id, s]) => {
-    const path = isPath(model.services.get(id)?.kind);
-    const limit = path ? policy.pathDownMinutes : policy.downMinutes;
-    return (path ? s.state === 'Down' : isDark(s.state)) && s.darkSince !== undefined && now.getTime() - Date.parse(s.darkSince) >= limit * MINUTE;
-  });
+  const longer = (path: boolean) =>
+    Object.entries(incident.services).some(([id, s]) => {
+      if (isPath(model.services.get(id)?.kind) !== path) return false;
+      const limit = path ? policy.pathDownMinutes : policy.downMinutes;
+      return (path ? s.state === 'Down' : isDark(s.state)) && s.darkSince !== undefined && now.getTime() - Date.parse(s.darkSince) >= limit * MINUTE;
+    });
+  if (longer(false)) rules.push('psap-dark-long');
+  if (longer(true)) rules.push('path-down-long');
+  return rules;
+}
+
+export function escalationDue(incident: Incident, now: Date, policy: EscalationPolicy, model: Pick<Model, 'psapOf' | 'services'>): boolean {
+  return escalationRules(incident, now, policy, model).length > 0;
 }
 
 /** No agency in the affected area acknowledged within noAckMinutes of the first notice: escalate. */

@@ -111,6 +111,8 @@ export interface Incident {
   sources: string[];
   confirmedAt?: string;
   escalatedAt?: string;
+  /** The escalation rules that fired (the liaison's email names them). */
+  escalationRules?: string[];
   /**
    * The cause's own trouble is over while the incident stays open (another witness still shows
    * its services impaired, an agency post say): notices stop saying the provider reports an outage.

@@ -100,6 +100,20 @@ function pathOrService(a: { svc: ServiceConfig; s: AffectedService }, name: Name
 
 const PATH_NAMES: Record<string, string> = { 'text-to-911': 'Text-to-911', 'ali-ani': 'Caller location (ALI/ANI)', voice: 'A 911 voice path' };
 
+const RULE_WORDS: Record<string, (p: EscalationPolicy) => string> = {
+  'psap-dark-long': (p) => `a PSAP dark ${p.downMinutes} min or more`,
+  'path-down-long': (p) => `a 911 path (text-to-911, ALI/ANI, voice) Down ${p.pathDownMinutes} min or more`,
+  'many-psaps-dark': (p) => `${p.minPsaps} or more PSAPs dark at once`,
+  'many-states': (p) => `${p.minStates} or more states affected`,
+  'no-acknowledgement': (p) => `no agency acknowledged within ${p.noAckMinutes} min`,
+};
+
+/** The rules that fired, in words (an older record without them: every rule, as the policy reads). */
+function escalationWords(rules: readonly string[] | undefined, p: EscalationPolicy): string {
+  const fired = rules && rules.length > 0 ? rules : Object.keys(RULE_WORDS);
+  return fired.map((r) => RULE_WORDS[r]?.(p) ?? r).join('; ');
+}
+
 function renderSms(route: Route, ctx: Ctx): string {
   const { notice } = ctx;
   const inc = notice.incident;
@@ -205,7 +219,7 @@ function renderEmail(route: Route, ctx: Ctx): Rendered {
     case 'fcc-liaison':
       lead.push(
         notice.reason === 'escalated'
-          ? `Escalation: this outage met the escalation policy (a PSAP dark ${ctx.policy.downMinutes} min or more, ${ctx.policy.minPsaps} or more PSAPs dark, ${ctx.policy.minStates} or more states, or no agency acknowledgement within ${ctx.policy.noAckMinutes} min).`
+          ? `Escalation: this outage met the escalation policy: ${escalationWords(notice.incident.escalationRules, ctx.policy)}.`
           : 'FCC liaison copy of the outage notice.',
       );
       break;

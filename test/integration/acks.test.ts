@@ -35,6 +35,7 @@ describe('acknowledgements', () => {
       const r = await cycle(1);
       expect(r.notices.map((n) => n.reason)).toEqual(['escalated']);
       expect(r.sent.map((d) => d.recipientId)).toEqual(['fcc']);
+      expect(r.sent[0]!.text).toContain('Escalation: this outage met the escalation policy: no agency acknowledged within 10 min.');
     });
 
     test('an agency replies ACK with the code from its SMS: no escalation; the reminders still reach it, without asking again', async () => {

@@ -62,8 +62,10 @@ describe('the notice clocks over a long outage', () => {
     // ramsey-floor acknowledged and still hears every reminder; the liaison hears from its escalation on.
     expect([...gaps.keys()].sort()).toEqual(['anoka-floor', 'az-state', 'fcc', 'hennepin-em', 'pinal-floor', 'ramsey-floor']);
     for (const [recipient, gap] of gaps) expect({ recipient, within: gap <= 120 }).toEqual({ recipient, within: true });
-    const toLiaison = p.sender.sent.filter((d) => d.recipientId === 'fcc').map((d) => d.phase);
-    expect(toLiaison).toEqual(['update', 'update', 'update', 'final']);
+    const toLiaison = p.sender.sent.filter((d) => d.recipientId === 'fcc');
+    expect(toLiaison.map((d) => d.phase)).toEqual(['update', 'update', 'update', 'final']);
+    // The escalation names the rule that fired, not the whole policy.
+    expect(toLiaison[0]!.text).toContain('Escalation: this outage met the escalation policy: a PSAP dark 100 min or more.');
 
     const report = toMarkdown(await buildReport(p.store, p.deps.model, incident!.id));
     expect(report).toMatch(/Escalated.*UTC, sent to fcc/);
