@@ -132,7 +132,13 @@ export function loadScenario(file: string): Scenario {
           at: st.at,
           status: st.status,
           contentType: st.contentType,
-          body: (st.file !== undefined ? read(st.file, `upstreams["${url}"][${i}].file`) : Buffer.from(JSON.stringify(st.body))) ?? Buffer.alloc(0),
+          body: withTimes(
+            (st.file !== undefined ? read(st.file, `upstreams["${url}"][${i}].file`) : Buffer.from(JSON.stringify(st.body))) ?? Buffer.alloc(0),
+            Date.parse(s.start),
+            st.at,
+            `upstreams["${url}"][${i}]`,
+            file,
+          ),
           label: st.file ?? 'inline body',
           ...(st.note !== undefined ? { note: st.note } : {}),
         }))
@@ -162,6 +168,28 @@ export function loadScenario(file: string): Scenario {
     acks: s.acks,
     expectations,
   };
+}
+
+const TIME_TOKEN = /\{\{\s*(start|at)\s*(?:([+-])\s*(\d+(?:\.\d+)?)(s|m|h))?\s*(?:\|\s*(iso|rfc822|epoch))?\s*\}\}/g;
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/**
+ * Payload times written relative to the replay: `{{start}}`, `{{at}}` (when this step is
+ * served), `{{at-90s}}`, `{{start+2h}}`, each optionally `| iso` (default), `| rfc822` (an RSS
+ * pubDate) or `| epoch` (seconds). The same scenario then works for any `start`.
+ */
+export function withTimes(body: Buffer, startMs: number, atMs: number, where: string, file: string): Buffer {
+  const text = body.toString('utf8');
+  if (!text.includes('{{')) return body;
+  const out = text.replace(TIME_TOKEN, (_m, base: string, sign?: string, n?: string, unit?: keyof typeof UNIT_MS, format?: string) => {
+    const delta = sign && n && unit ? (sign === '-' ? -1 : 1) * Number.parseFloat(n) * UNIT_MS[unit] : 0;
+    const t = new Date((base === 'start' ? startMs : startMs + atMs) + delta);
+    return format === 'rfc822' ? t.toUTCString().replace('GMT', '+0000') : format === 'epoch' ? String(Math.floor(t.getTime() / 1000)) : t.toISOString();
+  });
+  // Only what looks like a time template is ours: a payload's own braces are left alone.
+  const left = /\{\{\s*(start|at)\b[^}]*\}\}/.exec(out);
+  if (left) throw new ScenarioError(file, [{ path: where, message: `${left[0]} is not a time template (use {{start}}, {{at}}, {{at-90s}}, {{start+2h}}, optionally | iso, | rfc822 or | epoch)` }]);
+  return Buffer.from(out, 'utf8');
 }
 
 /** Where the loopback upstream serves a real URL: https://status.x.example/api → /status.x.example/api */
