@@ -11,7 +11,10 @@ import { noticeFields } from '../domain/render.js';
 import { durationText } from '../domain/text.js';
 import { duplicateCount, duplicateDeliveries, missingAllClears, opsStillRaised, owedAllClears } from './demo-summary.js';
 import { LoopbackUpstream } from './loopback-upstream.js';
-import { bindConfig, loadScenario, ScenarioError } from './scenario.js';
+import { bindConfig, loadScenario, ScenarioError, type ScenarioPush } from './scenario.js';
+import { ingestPush, type PushRequest } from '../app/ingest.js';
+import { isPush } from '../app/push-sources.js';
+import { createHmac } from 'node:crypto';
 import { evaluateExpectations, runRecipients, type ExpectResult, type RunIncident } from './scenario-expect.js';
 import { dueSources, startLocalPipeline } from './local-pipeline.js';
 
@@ -62,6 +65,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const upstream = new LoopbackUpstream(scenario.upstreams, clock, scenario.start);
   const base = await upstream.listen();
   const config = bindConfig(scenario, base);
+  const badPushes = scenario.pushes.filter((p, i, all) => all.findIndex((q) => q.source === p.source) === i && !config.sources.some((s) => s.id === p.source && isPush(s)));
+  if (badPushes.length > 0) throw new ScenarioError(opts.scenarioFile ?? 'scenario', badPushes.map((p) => ({ path: 'pushes', message: `"${p.source}" is not a push source of the config` })));
   mkdirSync(dirname(opts.out), { recursive: true });
   rmSync(opts.out, { force: true });
   const { print } = opts;
@@ -88,6 +93,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
           if (step.at > elapsed || (prevElapsed !== undefined && step.at <= prevElapsed)) continue;
           print(`${t}  upstream   ${step.note ?? `${path.slice(1)} serves ${step.label}`}`);
         }
+      }
+      // Pushes due since the last cycle reach the ingest path at their own time, authenticated.
+      for (const push of scenario.pushes.filter((p) => p.at <= elapsed && (prevElapsed === undefined || p.at > prevElapsed))) {
+        clock.set(new Date(scenario.start.getTime() + push.at));
+        // The signing secret the config names by environment variable is the scenario's own.
+        const deps = push.hmacSecret !== undefined ? { ...pipeline.deps, secrets: () => push.hmacSecret } : pipeline.deps;
+        const answer = await ingestPush(deps, push.source, pushRequest(push, clock.now()));
+        if (push.note !== undefined || answer.status >= 300) print(`${mmss(push.at)}  push       ${push.source}: ${push.note ?? ''}${answer.status >= 300 ? ` refused ${answer.status}: ${'error' in answer.body ? answer.body.error : ''}` : ''}`.trimEnd());
+        clock.set(new Date(scenario.start.getTime() + elapsed));
       }
       for (const ack of scenario.acks.filter((a) => a.at <= elapsed && (prevElapsed === undefined || a.at > prevElapsed))) {
         print(`${t}  ack        ${await replyAck(ack.recipient, pipeline.deps, opts.out)}`);
@@ -165,6 +179,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
 }
 
 /** The recipient answers its last SMS with the ack code it carried, as a person would. */
+/** A push as its sender would send it: bearer token, and the HMAC signature when the source wants one. */
+function pushRequest(push: ScenarioPush, at: Date): PushRequest {
+  const headers: Record<string, string> = { authorization: `Bearer ${push.token}`, 'content-type': 'application/json' };
+  if (push.hmacSecret !== undefined) {
+    const ts = Math.floor(at.getTime() / 1000);
+    headers['x-dialtone-timestamp'] = String(ts);
+    headers['x-dialtone-signature'] = `sha256=${createHmac('sha256', push.hmacSecret).update(`${ts}.${push.body}`).digest('hex')}`;
+  }
+  return { headers, body: push.body, receivedAt: at };
+}
+
 async function replyAck(recipientId: string, deps: PipelineDeps, deliveryLog: string): Promise<string> {
   const recipient = (await rosterModel(deps.model, deps.store)).recipients.find((r) => r.id === recipientId);
   const code = readDeliveryLog(deliveryLog)

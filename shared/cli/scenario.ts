@@ -39,6 +39,23 @@ export const scenarioSchema = z
     upstreams: z
       .record(z.url({ protocol: /^https?$/ }), z.array(step).min(1))
       .describe("keyed by a source's URL as written in the config; the demo serves it from loopback"),
+    pushes: z
+      .array(
+        z
+          .object({
+            at: offset,
+            source: z.string().min(1).describe('a push source of the config (heartbeat, webhook, agency report, aws-health)'),
+            token: z.string().min(1).describe("the sender's bearer token (the config keeps only its sha256)"),
+            hmacSecret: z.string().min(1).optional().describe('signs the push as auth.hmac expects (X-Dialtone-Timestamp, X-Dialtone-Signature)'),
+            body: z.unknown().optional().describe('the push body (JSON value; a heartbeat needs none)'),
+            everySeconds: z.number().int().min(5).max(3600).optional().describe('sent again this often (a heartbeat) until `until`'),
+            until: offset.optional(),
+            note: z.string().optional(),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe('pushes the replay sends to the ingest path, authenticated as configured'),
     acks: z
       .array(z.object({ at: offset, recipient: z.string().min(1) }).strict())
       .default([])
@@ -67,11 +84,22 @@ export interface Scenario {
   /** Timelines keyed by loopback path (see loopbackPath). */
   upstreams: Map<string, UpstreamStep[]>;
   acks: Array<{ at: number; recipient: string }>;
+  /** Pushes to the ingest path, expanded (a repeating heartbeat is one entry per send), in time order. */
+  pushes: ScenarioPush[];
   /** What the replay must show (checked by scenario-expect.ts). */
   expectations: Expectation[];
 }
 
 /** A scenario that cannot run: every problem found, each with its path (like a bad config). */
+export interface ScenarioPush {
+  at: number;
+  source: string;
+  token: string;
+  hmacSecret?: string;
+  body: string;
+  note?: string;
+}
+
 export class ScenarioError extends Error {
   constructor(
     readonly file: string,
@@ -166,8 +194,30 @@ export function loadScenario(file: string): Scenario {
     config,
     upstreams,
     acks: s.acks,
+    pushes: expandPushes(s.pushes, Date.parse(s.start), s.durationMinutes * 60_000, file),
     expectations,
   };
+}
+
+/** A repeating push becomes one send per period; bodies get their time templates filled in. */
+function expandPushes(pushes: ReadonlyArray<z.output<typeof scenarioSchema>['pushes'][number]>, startMs: number, durationMs: number, file: string): ScenarioPush[] {
+  const out: ScenarioPush[] = [];
+  pushes.forEach((p, i) => {
+    const last = p.everySeconds ? Math.min(p.until ?? durationMs, durationMs) : p.at;
+    for (let at = p.at; at <= last; at += (p.everySeconds ?? 1) * 1000) {
+      const raw = p.body === undefined ? '' : typeof p.body === 'string' ? p.body : JSON.stringify(p.body);
+      out.push({
+        at,
+        source: p.source,
+        token: p.token,
+        ...(p.hmacSecret !== undefined ? { hmacSecret: p.hmacSecret } : {}),
+        body: withTimes(Buffer.from(raw), startMs, at, `pushes[${i}]`, file).toString('utf8'),
+        ...(p.note !== undefined && at === p.at ? { note: p.note } : {}),
+      });
+      if (!p.everySeconds) break;
+    }
+  });
+  return out.sort((a, b) => a.at - b.at);
 }
 
 const TIME_TOKEN = /\{\{\s*(start|at)\s*(?:([+-])\s*(\d+(?:\.\d+)?)(s|m|h))?\s*(?:\|\s*(iso|rfc822|epoch))?\s*\}\}/g;
