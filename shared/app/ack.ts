@@ -9,8 +9,9 @@ import { rosterModel } from './roster-read.js';
 
 /**
  * Acknowledgements: an agency says "we know" by a signed link (email) or by replying with the
- * incident's ack code (SMS, "ACK 9A6C"). The first one per recipient is kept; it stops reminders
- * to that recipient, and any agency's acknowledgement stops the no-ack escalation. Who may
+ * incident's ack code (SMS, "ACK 9A6C"). The first one per recipient is kept: that recipient's
+ * later texts stop asking for one (its updates go on), and any agency's acknowledgement stops the
+ * no-ack escalation. Who may
  * acknowledge is the merged roster (config + DynamoDB, rosterModel): whoever is alerted can answer.
  */
 

@@ -8,13 +8,13 @@ import { buildModel } from '../domain/model.js';
 
 /**
  * `dialtone ack INCIDENT_ID --recipient ID --config FILE [--data-dir DIR]`: an operator records
- * that an agency acknowledged (e.g. by phone). It stops reminders to that recipient and counts
- * against the no-ack escalation, exactly like a reply code or a signed link.
+ * that an agency acknowledged (e.g. by phone). Its later texts stop asking for one (its updates
+ * go on), and it counts against the no-ack escalation, exactly like a reply code or a signed link.
  */
 export function registerAckCommand(program: Command, out: (line: string) => void, env: { setExitCode(code: number): void }): Command {
   return program
     .command('ack')
-    .description('record that a recipient acknowledged an incident (stops reminders to it; counts against no-ack escalation)')
+    .description('record that a recipient acknowledged an incident (its texts stop asking for one, its updates go on; counts against no-ack escalation)')
     .argument('<incidentId>')
     .requiredOption('--recipient <id>', 'the recipient who acknowledged')
     .requiredOption('--config <file>', 'monitoring config (for the roster)')

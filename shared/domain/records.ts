@@ -255,7 +255,7 @@ export interface RollCall {
   lastConfirmedAt?: string;
 }
 
-/** An agency saying "we know": stops reminders to it, and counts against no-ack escalation. */
+/** An agency saying "we know": its texts stop asking for an acknowledgement (updates go on), and it counts against no-ack escalation. */
 export interface Acknowledgement {
   incidentId: string;
   recipientId: string;
