@@ -180,7 +180,12 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
     if (announced) await issue('opened');
     if (!input.clocksOnly) {
       const affected = Object.keys(next.services);
-      const mine = views.filter((v) => (holder.get(v.serviceId) ?? incident.id) === incident.id);
+      // A service another open incident holds: this one never takes it in, and one it still lists
+      // (Unknown through a blind spell, say) it lets go, so it can close.
+      const mine = views.flatMap((v): ServiceView[] => {
+        if ((holder.get(v.serviceId) ?? incident.id) === incident.id) return [v];
+        return next.services[v.serviceId] ? [{ ...v, state: 'Normal', causes: [] }] : [];
+      });
       const updated = updateIncident(next, mine, concurrentWith(affected, input), now);
       // The concurrent label follows the model: trouble that is a declared dependency of a service
       // the incident now lists is not "concurrent", whoever was listed first.
