@@ -118,7 +118,12 @@ function permissionsConfig(origin: string): MonitoringConfig {
       { id: 'wright', name: 'Wright County 911', kind: 'psap', fips: '27171', state: 'MN', dependsOn: [{ component: 'aws-ec2-use1', effect: { degraded: 'Down', partial_outage: 'Down', major_outage: 'Down' } }], neighbours: ['anoka'] },
     ],
     // ops is paged by SMS too: the receipt of an SMS nobody else can receive alerts ops on both channels
-    recipients: [...base.recipients, { id: 'ops-pager', name: 'Ops pager', role: 'ops', channels: { sms: '+16125550190' } }],
+    // Wright's own emergency manager hears the EC2 incident by email (the health path sends through SES too).
+    recipients: [
+      ...base.recipients,
+      { id: 'ops-pager', name: 'Ops pager', role: 'ops', channels: { sms: '+16125550190' } },
+      { id: 'wright-em', name: 'Wright EM', role: 'county-manager', jurisdictions: { fips: ['27171'] }, channels: { email: 'em@wright.example' } },
+    ],
     // the carrier's selective routers are upgraded 00:50–01:10: the sweep opens and closes it
     maintenance: [{ id: 'sr-upgrade', components: ['sr'], start: '2026-09-29T00:50', durationMinutes: 20, notify: true }],
   };
