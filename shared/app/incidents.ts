@@ -229,7 +229,8 @@ export async function evaluateIncidents(input: Input): Promise<IncidentReport> {
         }
       }
     }
-    if (reasons.length === 0 && reminderDue(next, now, model.config.escalation)) reasons.push('reminder');
+    // The 2-hour update is owed to everyone told: an escalation, which only the liaisons get, does not stand in for it.
+    if (!reasons.some((r) => r !== 'escalated') && reminderDue(next, now, model.config.escalation)) reasons.push('reminder');
     if (reasons.length === 0 && !announced) continue;
 
     for (const reason of reasons) await issue(reason);

@@ -193,3 +193,26 @@ describe('a path is not a dark PSAP', () => {
     expect((await p.store.getIncident(incident!.id))!.escalatedAt).toBeDefined();
   });
 });
+
+describe('an escalation does not stand in for the 2-hour update', () => {
+  let p: Pipeline;
+  afterEach(() => p.stop());
+
+  test('when the escalation and the reminder fall due in the same cycle, both go out: the liaison hears the one, everyone told the other', async () => {
+    p = await startTestPipeline(testConfig({ escalation: { downMinutes: 60, minPsaps: 5, minStates: 5, noAckMinutes: 600, updateEveryMinutes: 120 } }));
+    await runPollCycle(p.deps);
+    p.upstream.set('routing', 'major_outage');
+    for (let i = 0; i < 2; i++) {
+      p.clock.advance(minute);
+      await runPollCycle(p.deps);
+    }
+    const [incident] = await p.store.listOpenIncidents();
+    // The next invocation comes two hours later (a long outage of the scheduler, say).
+    p.clock.advance(121 * minute);
+    await runPollCycle(p.deps);
+    expect((await p.store.listNotices(incident!.id)).map((n) => n.reason)).toEqual(['opened', 'escalated', 'reminder']);
+    const reminded = new Set(p.sender.sent.filter((d) => d.seq === 3).map((d) => d.recipientId));
+    expect(reminded.has('ramsey-floor')).toBe(true);
+    expect(reminded.has('fcc')).toBe(true);
+  });
+});
