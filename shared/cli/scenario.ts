@@ -11,10 +11,12 @@ import { compileExpectations, expectListSchema, type Expectation, type Problem }
  * A demo scenario: a monitoring config plus a timeline of upstream payloads at time offsets.
  * The format is documented in the README ("Write your own scenario").
  */
+/** Offsets in scenarios and in payload time templates: a number with s, m or h. */
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
 const offset = z
   .string()
   .regex(/^\d+(\.\d+)?(s|m|h)$/, 'an offset is a number with s, m or h, e.g. 90s, 12m, 1.5h')
-  .transform((v) => Number.parseFloat(v) * { s: 1_000, m: 60_000, h: 3_600_000 }[v.slice(-1) as 's' | 'm' | 'h']);
+  .transform((v) => Number.parseFloat(v) * UNIT_MS[v.slice(-1) as keyof typeof UNIT_MS]);
 
 const step = z
   .object({
@@ -221,8 +223,6 @@ function expandPushes(pushes: ReadonlyArray<z.output<typeof scenarioSchema>['pus
 }
 
 const TIME_TOKEN = /\{\{\s*(start|at)\s*(?:([+-])\s*(\d+(?:\.\d+)?)(s|m|h))?\s*(?:\|\s*(iso|rfc822|epoch))?\s*\}\}/g;
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
-
 /**
  * Payload times written relative to the replay: `{{start}}`, `{{at}}` (when this step is
  * served), `{{at-90s}}`, `{{start+2h}}`, each optionally `| iso` (default), `| rfc822` (an RSS

@@ -54,7 +54,7 @@ export function fccService(svc: ServiceConfig, s: AffectedService, model: Pick<M
 
 
 const kindWords = (kind: string | undefined) => (kind ? (KIND_WORDS[kind as keyof typeof KIND_WORDS] ?? kind) : '911 service');
-export const countyText = (s: Pick<FccService, 'county' | 'fips' | 'state'>) => `${s.county ?? 'County'} ${s.state} (FIPS ${s.fips})`;
+const countyText = (s: Pick<FccService, 'county' | 'fips' | 'state'>) => `${s.county ?? 'County'} ${s.state} (FIPS ${s.fips})`;
 
 /** Earliest evidence, our first bad read, our confirmation: three facts a blind gap does not move. */
 export function outageTimes(incident: Incident): { began: string; discovered: string; confirmed: string } {

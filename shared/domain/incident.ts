@@ -151,10 +151,13 @@ export function updateIncident(
 
 const earliest = (times: readonly string[]) => times.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a));
 
-/** Distinct PSAPs currently dark in the incident; a dark path (text-to-911, ALI/ANI, voice) is not a dark PSAP. */
-export function darkPsaps(incident: Incident, model: Pick<Model, 'psapOf' | 'services'>): string[] {
+/**
+ * Distinct PSAPs of the incident dark now (`now`) or at any point (`ever`). A dark path
+ * (text-to-911, ALI/ANI, one voice path) is not a dark PSAP: its calls do not roll over.
+ */
+export function darkPsaps(incident: Incident, model: Pick<Model, 'psapOf' | 'services'>, when: 'now' | 'ever' = 'now'): string[] {
   const ids = new Set<string>();
-  for (const [id, s] of Object.entries(incident.services)) if (isDark(s.state) && !isPath(model.services.get(id)?.kind)) ids.add(model.psapOf(id));
+  for (const [id, s] of Object.entries(incident.services)) if (isDark(when === 'now' ? s.state : s.worst) && !isPath(model.services.get(id)?.kind)) ids.add(model.psapOf(id));
   return [...ids].sort();
 }
 

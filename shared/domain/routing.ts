@@ -1,8 +1,8 @@
 import type { RecipientConfig } from '../config/schema.js';
 import type { Model } from './model.js';
-import { isDark, isImpaired } from './nena.js';
-import { isPath } from './service.js';
-import type { Channel, Incident, Notice } from './records.js';
+import { isImpaired } from './nena.js';
+import { darkPsaps } from './incident.js';
+import type { Channel, Notice } from './records.js';
 import { atLeast, incidentSeverity } from './severity.js';
 
 /** Why a recipient hears about a notice; rendering picks its words from this. */
@@ -22,16 +22,6 @@ function channelsOf(r: RecipientConfig): Channel[] {
   return out;
 }
 
-/**
- * PSAPs of the incident that are dark now (`now`) or were dark at any point (`ever`). A dark path
- * (text-to-911, ALI/ANI, one voice path) is not a dark PSAP: its calls do not roll over.
- */
-export function darkPsapsOf(incident: Incident, model: Model, when: 'now' | 'ever'): string[] {
-  const ids = Object.entries(incident.services)
-    .filter(([id, s]) => isDark(when === 'now' ? s.state : s.worst) && !isPath(model.services.get(id)?.kind))
-    .map(([id]) => model.psapOf(id));
-  return [...new Set(ids)].sort();
-}
 
 /** Dark PSAPs whose neighbour or backup partner is `psapId`: it will get their rolled-over calls. */
 export function adjacentTo(psapId: string, darkPsapIds: readonly string[], model: Model): string[] {
@@ -60,8 +50,8 @@ export function adjacentTo(psapId: string, darkPsapIds: readonly string[], model
 export function routeNotice(notice: Notice, model: Model, previouslyNotified: ReadonlySet<string>, acked: ReadonlySet<string> = new Set()): Route[] {
   if (notice.incident.kind === 'maintenance') return routeMaintenance(notice, model, previouslyNotified);
   const { incident, reason } = notice;
-  const darkNow = darkPsapsOf(incident, model, 'now');
-  const darkEver = darkPsapsOf(incident, model, 'ever');
+  const darkNow = darkPsaps(incident, model, 'now');
+  const darkEver = darkPsaps(incident, model, 'ever');
   const impaired = Object.entries(incident.services)
     .filter(([, s]) => isImpaired(s.state))
     .map(([id]) => model.services.get(id))

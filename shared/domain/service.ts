@@ -7,7 +7,7 @@ import type { Status } from './status.js';
  * Kinds that are one path into a PSAP: when one fails the PSAP still answers by its other paths,
  * so its outage is not a dark PSAP (no rollover to the neighbours, no minPsaps count).
  */
-export const PATH_KINDS: ReadonlySet<string> = new Set(['text-to-911', 'ali-ani', 'voice']);
+const PATH_KINDS: ReadonlySet<string> = new Set(['text-to-911', 'ali-ani', 'voice']);
 export const isPath = (kind: string | undefined): boolean => kind !== undefined && PATH_KINDS.has(kind);
 
 /**

@@ -21,6 +21,7 @@ import type { Delivery, Transition } from '../../shared/domain/records.js';
 import { activeMaintenance } from '../../shared/domain/maintenance.js';
 import { routeNotice } from '../../shared/domain/routing.js';
 import { INVARIANTS, servicesInTwoIncidents } from './invariants.js';
+import { opsItemIds } from '../../shared/domain/bundle.js';
 import { deriveServiceState } from '../../shared/domain/service.js';
 import type { Status } from '../../shared/domain/status.js';
 import { rosterModel } from '../../shared/app/roster.js';
@@ -494,7 +495,7 @@ async function checkInvariants(store: Store, configModel: Model, world: World, v
 
     // The lifecycle's promises (invariants.ts), counted one by one.
     const undeliverableAlerts = new Map<number, Delivery[]>();
-    for (const n of notices.filter((x) => x.reason === 'escalated')) undeliverableAlerts.set(n.seq, await store.listDeliveries(`OPS-ESC-${incident.id}-${n.seq}`));
+    for (const n of notices.filter((x) => x.reason === 'escalated')) undeliverableAlerts.set(n.seq, await store.listDeliveries(opsItemIds.escalation(incident.id, n.seq)));
     for (const invariant of INVARIANTS) {
       const found = invariant.check({ incident, notices, deliveries, undeliverableAlerts }, { model, longestPauseMinutes });
       tally.add(`invariant.${invariant.id}.checked`);
