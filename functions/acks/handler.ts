@@ -72,7 +72,7 @@ function confirmPage(incidentId: string): APIGatewayProxyStructuredResultV2 {
   const title = rollCall ? `Roll call ${incidentId}` : `Acknowledge ${incidentId}`;
   const question = rollCall
     ? `Confirm that this address gets dialtone's 911 outage alerts (roll call ${escapeHtml(incidentId)})? This is a test, not an outage.</p><button type="submit">Confirm</button>`
-    : `Acknowledge that your agency knows about ${escapeHtml(incidentId)}? Reminders to you stop; the all-clear will still come.</p><button type="submit">Acknowledge</button>`;
+    : `Acknowledge that your agency knows about ${escapeHtml(incidentId)}? We stop asking you to acknowledge; updates and the all-clear still come.</p><button type="submit">Acknowledge</button>`;
   return {
     statusCode: 200,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-robots-tag': 'noindex', 'referrer-policy': 'no-referrer' },
@@ -125,7 +125,7 @@ export function createAcksHandler(deps: AcksDeps) {
       return r.status === 401 ? page(401, 'Not recognised', 'This acknowledgement link is not valid.') : page(404, 'Not found', 'This incident or recipient is not known.');
     }
     deps.log.info('acknowledged by link', { incidentId: r.ack.incidentId, recipientId: r.ack.recipientId, duplicate: r.duplicate });
-    return page(200, 'Acknowledged', `Acknowledged: ${r.ack.incidentId} for ${r.recipientName}. Reminders to you stop; the all-clear will still come.`);
+    return page(200, 'Acknowledged', `Acknowledged: ${r.ack.incidentId} for ${r.recipientName}. We stop asking you to acknowledge; updates and the all-clear still come.`);
   };
 
   const onRollCallLink = async (secret: string, link: { incidentId: string; recipientId: string; signature: string }): Promise<APIGatewayProxyStructuredResultV2> => {

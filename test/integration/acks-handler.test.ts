@@ -93,7 +93,7 @@ describe('functions/acks handler on the embedded store', () => {
     const r = await follow(ackLink('https://ack.example', SECRET, incident.id, 'ramsey-floor'), 'POST');
     expect(r.statusCode).toBe(200);
     expect(r.headers).toMatchObject({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    expect(r.body).toContain(`Acknowledged: ${incident.id} for Ramsey floor. Reminders to you stop; the all-clear will still come.`);
+    expect(r.body).toContain(`Acknowledged: ${incident.id} for Ramsey floor. We stop asking you to acknowledge; updates and the all-clear still come.`);
     expect(await p.store.listAcks(incident.id)).toEqual([expect.objectContaining({ incidentId: incident.id, recipientId: 'ramsey-floor', via: 'link' })]);
     // a second click is answered the same way, and recorded once
     expect((await follow(ackLink('https://ack.example', SECRET, incident.id, 'ramsey-floor'), 'POST')).statusCode).toBe(200);
